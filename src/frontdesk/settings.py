@@ -1,0 +1,283 @@
+"""Settings: every `FRONTDESK_*` variable, read once into a frozen object.
+
+The environment is the only source (a `.env` file in the working directory is
+honoured, but never overrides a variable that is already set). Everything else
+in Frontdesk receives a `Settings` instance and never reads `os.environ` itself,
+which is what lets tests build an app from settings of their own::
+
+    settings = Settings.from_env({"FRONTDESK_DATA_DIR": "/tmp/x"})
+
+A bad value raises `SettingsError` whose message is one line that names the
+variable and what it allows; the CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+
+DEFAULT_RATE_LIMITS = {
+    "request_info": "5/minute;30/hour",
+    "apply": "3/minute",
+    "feedback": "30/minute",
+    "login": "5/minute",
+    "comment": "5/minute",
+}
+
+
+class SettingsError(Exception):
+    """A `FRONTDESK_*` variable holds a value Frontdesk cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    content_dir: Path = Path("content")
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: str = "info"
+    # Delivery to the CRM.
+    run_worker: bool = True
+    crm_webhook_url: str = ""
+    crm_webhook_secret: str = ""
+    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    webhook_timeout: float = 15.0
+    worker_poll_seconds: float = 1.0
+    lease_seconds: float = 60.0
+    resume_link_days: int = 7
+    metrics_token: str = ""
+    # Abuse resistance.
+    trusted_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    redis_url: str = ""
+    rate_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    form_min_seconds: float = 3.0
+    form_max_age_seconds: float = 86400.0
+    turnstile_sitekey: str = ""
+    turnstile_secret: str = ""
+    turnstile_verify_url: str = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+    # Personal data.
+    retention_days: int = 180
+    spam_retention_days: int = 30
+    # Staff sessions.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+        """Read the settings from `environ` (default: `os.environ` plus `.env`)."""
+        if environ is None:
+            env = dict(os.environ)
+            if dotenv and Path(".env").is_file():
+                from dotenv import dotenv_values
+
+                for key, value in dotenv_values(".env").items():
+                    if value is not None:
+                        env.setdefault(key, value)
+        else:
+            env = dict(environ)
+        return _parse(env)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(f"FRONTDESK_{name}")
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+def _fail(name: str, allowed: str, value: str) -> SettingsError:
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return SettingsError(f"FRONTDESK_{name}={shown!r} is invalid: {allowed}")
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise _fail(name, "use true or false", raw)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _fail(name, f"use a number >= {minimum:g}", raw) from None
+    if value < minimum or value != value:  # NaN compares unequal to itself
+        raise _fail(name, f"use a number >= {minimum:g}", raw)
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise _fail(name, f"use an absolute {' or '.join(schemes)} URL", raw)
+    return raw
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = _get(env, name)
+    return tuple(x.strip() for x in raw.split(",") if x.strip()) if raw else ()
+
+
+def _parse(env: Mapping[str, str]) -> Settings:
+    d = Settings()
+    mode = (_get(env, "ENV") or "development").lower()
+    if mode not in {"development", "production"}:
+        raise _fail("ENV", "use development or production", mode)
+
+    content_dir = Path(_get(env, "CONTENT_DIR") or "content")
+    data_dir = Path(_get(env, "DATA_DIR") or "var")
+
+    database_url = _get(env, "DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'frontdesk.db'}"
+    if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise _fail("DATABASE_URL", "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://...", database_url)
+
+    public_url = _url(env, "PUBLIC_URL", d.public_url, ("http", "https")).rstrip("/")
+
+    crm_url = _url(env, "CRM_WEBHOOK_URL", "", ("http", "https"))
+    crm_secret = _get(env, "CRM_WEBHOOK_SECRET") or ""
+    if crm_secret:
+        from base64 import b64decode
+        from binascii import Error as B64Error
+
+        try:
+            ok = crm_secret.startswith("whsec_") and len(b64decode(crm_secret[6:], validate=True)) >= 16
+        except (B64Error, ValueError):
+            ok = False
+        if not ok:
+            raise SettingsError(
+                "FRONTDESK_CRM_WEBHOOK_SECRET is invalid: use whsec_ followed by base64 of at least 16 bytes"
+            )
+
+    schedule_raw = _get(env, "RETRY_SCHEDULE")
+    schedule = d.retry_schedule
+    if schedule_raw:
+        try:
+            schedule = tuple(float(x) for x in schedule_raw.split(","))
+        except ValueError:
+            raise _fail("RETRY_SCHEDULE", "use comma-separated seconds, e.g. 0,5,300", schedule_raw) from None
+        if not schedule or any(x < 0 or x != x for x in schedule):
+            raise _fail("RETRY_SCHEDULE", "use comma-separated seconds, e.g. 0,5,300", schedule_raw)
+
+    rate_limits = dict(DEFAULT_RATE_LIMITS)
+    for form in DEFAULT_RATE_LIMITS:
+        raw = _get(env, f"RATE_LIMIT_{form.upper()}")
+        if raw is not None:
+            from limits import parse_many
+
+            try:
+                parse_many(raw)
+            except ValueError:
+                raise _fail(f"RATE_LIMIT_{form.upper()}", "use e.g. 5/minute;30/hour", raw) from None
+            rate_limits[form] = raw
+
+    redis_url = _url(env, "REDIS_URL", "", ("redis", "rediss"))
+    level = (_get(env, "LOG_LEVEL") or "info").lower()
+    if level not in {"debug", "info", "warning", "error"}:
+        raise _fail("LOG_LEVEL", "use debug, info, warning or error", level)
+
+    settings = Settings(
+        env=mode,
+        content_dir=content_dir,
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=_get(env, "SECRET_KEY") or "",
+        public_url=public_url,
+        log_level=level,
+        run_worker=_bool(env, "RUN_WORKER", True),
+        crm_webhook_url=crm_url,
+        crm_webhook_secret=crm_secret,
+        retry_schedule=schedule,
+        webhook_timeout=_number(env, "WEBHOOK_TIMEOUT", d.webhook_timeout, minimum=0.1),
+        worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", d.worker_poll_seconds, minimum=0.01),
+        lease_seconds=_number(env, "LEASE_SECONDS", d.lease_seconds, minimum=1),
+        resume_link_days=int(_number(env, "RESUME_LINK_DAYS", d.resume_link_days, minimum=1)),
+        metrics_token=_get(env, "METRICS_TOKEN") or "",
+        trusted_origins=tuple(o.rstrip("/") for o in _list(env, "TRUSTED_ORIGINS")),
+        trusted_proxies=_list(env, "TRUSTED_PROXIES"),
+        redis_url=redis_url,
+        rate_limits=rate_limits,
+        form_min_seconds=_number(env, "FORM_MIN_SECONDS", d.form_min_seconds),
+        form_max_age_seconds=_number(env, "FORM_MAX_AGE_SECONDS", d.form_max_age_seconds, minimum=1),
+        turnstile_sitekey=_get(env, "TURNSTILE_SITEKEY") or "",
+        turnstile_secret=_get(env, "TURNSTILE_SECRET") or "",
+        turnstile_verify_url=_url(env, "TURNSTILE_VERIFY_URL", d.turnstile_verify_url, ("http", "https")),
+        retention_days=int(_number(env, "RETENTION_DAYS", d.retention_days, minimum=1)),
+        spam_retention_days=int(_number(env, "SPAM_RETENTION_DAYS", d.spam_retention_days, minimum=1)),
+        session_idle_minutes=int(_number(env, "SESSION_IDLE_MINUTES", d.session_idle_minutes, minimum=1)),
+        session_max_hours=int(_number(env, "SESSION_MAX_HOURS", d.session_max_hours, minimum=1)),
+    )
+    if bool(settings.turnstile_sitekey) != bool(settings.turnstile_secret):
+        raise SettingsError(
+            "FRONTDESK_TURNSTILE_SITEKEY and FRONTDESK_TURNSTILE_SECRET are invalid: set both or neither"
+        )
+    return settings
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings that carry a secret key.
+
+    In production the key must be given: a generated one would differ between
+    instances and sign-ins and links would break at random. In development one
+    is generated once and kept in the data dir, so restarts keep sessions.
+    """
+    if settings.secret_key:
+        if len(settings.secret_key) < 32:
+            raise SettingsError("FRONTDESK_SECRET_KEY is invalid: use at least 32 characters")
+        return settings
+    if settings.production:
+        raise SettingsError("FRONTDESK_SECRET_KEY is required when FRONTDESK_ENV=production")
+    path = settings.data_dir / "secret_key"
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+    return replace(settings, secret_key=key)
+
+
+def describe(settings: Settings) -> list[tuple[str, str]]:
+    """The settings as (name, shown value) pairs, with secrets masked."""
+    hidden = {"secret_key", "crm_webhook_secret", "metrics_token", "turnstile_secret"}
+    rows = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        shown = ("(set)" if value else "(not set)") if f.name in hidden else str(value)
+        rows.append((f.name, shown))
+    return rows

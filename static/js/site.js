@@ -1,0 +1,2 @@
+// Frontdesk progressive enhancement. Every page works without this file.
+"use strict";
