@@ -131,9 +131,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
         Route("/static/{path:path}", assets.serve, name="static"),
     ]
     middleware = [
-        Middleware(
-            SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)
-        ),
+        Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
     ]
     app = Starlette(
         routes=routes,

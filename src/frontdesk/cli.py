@@ -77,9 +77,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.crm_webhook_url:
         warnings.append("FRONTDESK_CRM_WEBHOOK_URL is not set: submissions are kept as pending until it is")
     elif not settings.crm_webhook_secret:
-        warnings.append(
-            "FRONTDESK_CRM_WEBHOOK_SECRET is not set: webhooks cannot be signed and wait as pending"
-        )
+        warnings.append("FRONTDESK_CRM_WEBHOOK_SECRET is not set: webhooks cannot be signed and wait as pending")
     if settings.production and not settings.https:
         warnings.append("FRONTDESK_PUBLIC_URL is not https: staff cookies will not be Secure")
     for w in warnings:

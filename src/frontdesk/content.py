@@ -86,9 +86,7 @@ class Hours(_Model):
         for span in value.split(","):
             m = _HOURS.match(span.strip())
             if not m or (m[3], m[4]) <= (m[1], m[2]):
-                raise ValueError(
-                    'use "HH:MM-HH:MM" (24-hour, end after start), ranges joined by ",", or "closed"'
-                )
+                raise ValueError('use "HH:MM-HH:MM" (24-hour, end after start), ranges joined by ",", or "closed"')
         return value
 
     def spans(self, day: str) -> list[tuple[str, str]]:
@@ -286,9 +284,7 @@ class Content:
         return next((c for c in self.site.categories if c.slug == slug), None)
 
     def open_jobs(self, today: dt.date) -> list[Job]:
-        return sorted(
-            (j for j in self.jobs if j.is_open(today)), key=lambda j: (-j.date_posted.toordinal(), j.title)
-        )
+        return sorted((j for j in self.jobs if j.is_open(today)), key=lambda j: (-j.date_posted.toordinal(), j.title))
 
 
 def _format_error(rel: str, err: ValidationError) -> list[str]:
@@ -311,9 +307,7 @@ def _split_front_matter(text: str) -> tuple[Any, str]:
     return yaml.safe_load(parts[1]), parts[2]
 
 
-def _read(
-    path: Path, root: Path, model: type[_Model], problems: list[str], digest: Any
-) -> tuple[Any, str] | None:
+def _read(path: Path, root: Path, model: type[_Model], problems: list[str], digest: Any) -> tuple[Any, str] | None:
     rel = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
     try:
         raw = path.read_bytes()
@@ -384,9 +378,7 @@ def load_content(root: Path) -> Content:
         meta, body = got
         rel = path.relative_to(root.parent)
         if meta.office not in by_slug:
-            problems.append(
-                f"{rel}: office: {meta.office!r} is not an office slug (have: {', '.join(by_slug)})"
-            )
+            problems.append(f"{rel}: office: {meta.office!r} is not an office slug (have: {', '.join(by_slug)})")
             continue
         if meta.valid_through < meta.date_posted:
             problems.append(f"{rel}: valid_through: must not be before date_posted")
@@ -413,6 +405,8 @@ def load_content(root: Path) -> Content:
             )
             continue
         post_items.append((path, meta))
+        if not site:
+            continue  # site.yaml is invalid: categories are unknown, and the load fails below anyway
         posts.append(
             Post(
                 meta=meta,

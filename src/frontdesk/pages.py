@@ -146,9 +146,7 @@ async def careers(request: Request) -> Response:
         page = 1
     pages = max(1, math.ceil(len(jobs) / PAGE_SIZE))
     page = min(page, pages)
-    filters = {
-        k: v for k, v in (("type", wanted_type), ("office", wanted_office), ("department", wanted_dept)) if v
-    }
+    filters = {k: v for k, v in (("type", wanted_type), ("office", wanted_office), ("department", wanted_dept)) if v}
     departments = sorted({j.department for j in open_jobs})
     return render(
         request,
@@ -220,8 +218,7 @@ async def sitemap(request: Request) -> Response:
 
     base = request.app.state.settings.public_url
     urls = "".join(
-        f"<url><loc>{escape(base + p)}</loc></url>"
-        for p in sitemap_paths(content_of(request), today(request))
+        f"<url><loc>{escape(base + p)}</loc></url>" for p in sitemap_paths(content_of(request), today(request))
     )
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

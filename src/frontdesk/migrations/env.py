@@ -35,9 +35,7 @@ async def _main() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata, literal_binds=True
-    )
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:

@@ -1,0 +1,252 @@
+"""Shared fixtures: a fresh site per test, on real SQLite and (when enabled) real PostgreSQL.
+
+- `settings` builds test settings: a temp data dir, the demo content, no time
+  trap, generous rate limits, no in-process worker unless a test asks for one.
+- `database_url` is parametrized: every test that touches the database runs on
+  SQLite, and again on PostgreSQL when FRONTDESK_TEST_DATABASE_URL is set
+  (`.ci/run` sets it). Each test starts from an empty, fully migrated schema.
+- `client` is Starlette's TestClient (httpx2 underneath) running the lifespan.
+- `clock` is a settable clock injected into the app for expiry tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from frontdesk.app import create_app
+from frontdesk.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_CONTENT = ROOT / "content"
+PG_URL = os.environ.get("FRONTDESK_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
+TEST_SECRET = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+# .ci/run sets this: there, a test that would skip for a missing server or browser fails instead.
+STRICT = os.environ.get("FRONTDESK_TEST_STRICT", "") not in ("", "0")
+
+
+def need(reason: str) -> None:
+    """Skip with a clear reason, or fail when every part is required (CI)."""
+    if STRICT:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+class FakeClock:
+    """A clock tests can move: `clock.advance(minutes=31)`."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate one SQLite file per session; each test copies it (much faster than migrating per test)."""
+    from frontdesk.db import migrate
+
+    path = tmp_path_factory.mktemp("template") / "frontdesk.db"
+    migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str:
+    from frontdesk.db import migrate
+
+    _reset_pg_schema(PG_URL)
+    migrate(PG_URL)
+    return PG_URL
+
+
+def _reset_pg_schema(url: str) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _truncate_pg(url: str) -> None:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from frontdesk.tables import metadata
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "frontdesk.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    if not PG_URL:
+        need("PostgreSQL tests need FRONTDESK_TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
+    url = request.getfixturevalue("pg_migrated")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        base = Settings(
+            env="development",
+            content_dir=DEMO_CONTENT,
+            data_dir=tmp_path / "data",
+            database_url=database_url,
+            secret_key=TEST_SECRET,
+            public_url="http://testserver",
+            run_worker=False,
+            form_min_seconds=0,
+            rate_limits={k: "1000/minute" for k in Settings().rate_limits},
+        )
+        return base.with_overrides(**overrides)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock) -> Any:
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app, follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    """A writable copy of the demo content, for tests that break or change it."""
+    target = tmp_path / "content"
+    shutil.copytree(DEMO_CONTENT, target)
+    return target
+
+
+class LiveServer:
+    """The app under a real uvicorn on 127.0.0.1, in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        import threading
+
+        import uvicorn
+
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture
+def live_server(make_settings: Callable[..., Settings], clock: FakeClock) -> Iterator[LiveServer]:
+    """A real server; its public URL is its own address, so absolute links point back at it."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = make_settings(public_url=f"http://127.0.0.1:{port}")
+    app = create_app(settings, clock=clock)
+    server = LiveServer(app)
+    server.server.config.port = port
+    with server as running:
+        yield running
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        need(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need("browser tests need playwright (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser page that records console errors and CSP violations in `page.problems`."""
+    context = browser.new_context()
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.problems = problems
+    yield pg
+    context.close()

@@ -1,0 +1,134 @@
+"""Content validation: each kind of invalid file yields an error naming file, field and problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from frontdesk.content import ContentError, load_content
+
+
+def test_demo_content_loads(content_dir):
+    content = load_content(content_dir)
+    assert len(content.offices) == 2
+    assert sum(1 for j in content.jobs if j.internship) >= 2
+    assert sum(1 for j in content.jobs if not j.internship) >= 3
+    assert len({j.department for j in content.jobs}) >= 3
+    assert len(content.posts) >= 4
+
+
+def _problems(root: Path) -> list[str]:
+    with pytest.raises(ContentError) as info:
+        load_content(root)
+    return info.value.problems
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+OFFICE = "offices/sioux-falls-agency.md"
+JOB = "careers/licensed-insurance-agent.md"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            OFFICE,
+            "latitude: 43.51043",
+            "latitude: 43.51",
+            "offices/sioux-falls-agency.md: geo.latitude: give at least 5 decimals",
+        ),
+        (OFFICE, "latitude: 43.51043", "latitude: 143.51043", "geo.latitude"),
+        (OFFICE, 'monday: "08:00-17:00"', 'monday: "17:00-08:00"', "hours.monday"),
+        (OFFICE, "slug: sioux-falls-agency", "slug: Sioux Falls!", "slug"),
+        (OFFICE, "name: Sioux Falls Agency Office\n", "", "offices/sioux-falls-agency.md: name: Field required"),
+        (OFFICE, "country: US", "country: USA", "address.country"),
+        (
+            OFFICE,
+            "email: willow@prairiepoint.example",
+            "email: not-an-email",
+            "offices/sioux-falls-agency.md: email: value is not a valid email",
+        ),
+        (OFFICE, "kind:", "colour: blue\nkind:", "offices/sioux-falls-agency.md: colour: unknown field"),
+        (
+            JOB,
+            "office: sioux-falls-agency",
+            "office: atlantis",
+            "careers/licensed-insurance-agent.md: office: 'atlantis' is not an office slug",
+        ),
+        (
+            JOB,
+            "employment_type: FULL_TIME",
+            "employment_type: SOMETIMES",
+            "careers/licensed-insurance-agent.md: employment_type",
+        ),
+        (
+            JOB,
+            "valid_through: 2027-12-31",
+            "valid_through: 2020-01-01",
+            "valid_through: must not be before date_posted",
+        ),
+        (JOB, "date_posted:", "date_posted: yesterday\nx_date_posted:", "date_posted"),
+        (JOB, "---\n", "", "careers/licensed-insurance-agent.md: (file): missing YAML front matter"),
+        (JOB, "title: ", "title: [unclosed\nx: ", "careers/licensed-insurance-agent.md: (file)"),
+    ],
+)
+def test_invalid_files_are_named(content_dir, file, old, new, expected):
+    _edit(content_dir / file, old, new)
+    problems = _problems(content_dir)
+    assert any(expected in p for p in problems), problems
+
+
+def test_duplicate_slug(content_dir):
+    src = content_dir / JOB
+    (content_dir / "careers/copy.md").write_text(src.read_text())
+    assert any("slug: 'licensed-insurance-agent' is already used" in p for p in _problems(content_dir))
+
+
+def test_unknown_post_category(content_dir):
+    post = sorted((content_dir / "posts").glob("*.md"))[0]
+    text = post.read_text()
+    import re
+
+    post.write_text(re.sub(r"categories: \[.*?\]", "categories: [astrology]", text, count=1))
+    assert any("categories: astrology not in site.yaml" in p for p in _problems(content_dir))
+
+
+def test_missing_site_yaml(content_dir):
+    (content_dir / "site.yaml").unlink()
+    assert any("site.yaml" in p and "missing" in p for p in _problems(content_dir))
+
+
+def test_site_yaml_field_errors(content_dir):
+    _edit(content_dir / "site.yaml", "privacy_policy_version:", "privacy_policy_versionx:")
+    problems = _problems(content_dir)
+    assert any(p.startswith("content/site.yaml: privacy_policy_version: Field required") for p in problems), problems
+
+
+def test_invalid_utf8(content_dir):
+    (content_dir / OFFICE).write_bytes(b"---\nname: \xff\xfe\n---\n")
+    assert any(OFFICE in p and "(file)" in p for p in _problems(content_dir))
+
+
+def test_all_problems_are_reported_at_once(content_dir):
+    _edit(content_dir / OFFICE, "latitude: 43.51043", "latitude: 43.5")
+    _edit(content_dir / JOB, "employment_type: FULL_TIME", "employment_type: NOPE")
+    assert len(_problems(content_dir)) >= 2
+
+
+def test_content_version_changes_with_content(content_dir):
+    before = load_content(content_dir).version
+    _edit(content_dir / OFFICE, "## ", "## Updated ")
+    assert load_content(content_dir).version != before
+
+
+def test_markdown_raw_html_is_not_passed_through(content_dir):
+    path = content_dir / OFFICE
+    path.write_text(path.read_text() + "\n<script>alert(1)</script>\n")
+    office = load_content(content_dir).office("sioux-falls-agency")
+    assert "<script>" not in office.html
