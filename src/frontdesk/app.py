@@ -29,6 +29,7 @@ from frontdesk import __version__, pages
 from frontdesk.assets import Assets
 from frontdesk.content import Content, load_content
 from frontdesk.db import Database
+from frontdesk.pagecache import PageCache, PageCacheMiddleware
 from frontdesk.security import SecurityHeadersMiddleware
 from frontdesk.settings import Settings, ensure_secret_key
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     content = content or load_content(settings.content_dir)
     assets = Assets(_resource_dir("static"))
     db = Database(settings.database_url)
+    page_cache = PageCache(clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -132,6 +134,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
+        # Inside the security headers (cached pages get them too), outside routing: see pagecache.py.
+        Middleware(PageCacheMiddleware, cache=page_cache),
     ]
     app = Starlette(
         routes=routes,
@@ -145,6 +149,9 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     app.state.assets = assets
     app.state.db = db
     app.state.templates = make_templates(settings, assets)
+    app.state.templates.env.globals["slot"] = page_cache.slots
+    app.state.page_cache = page_cache
+    page_cache.state = app.state
     app.state.startup_hooks = []
     return app
 

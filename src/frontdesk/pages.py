@@ -1,16 +1,24 @@
-"""Public pages: the GET views that turn content into HTML.
+"""Public pages: the GET views that turn content into HTML, once, and serve the bytes.
 
-Every view reads the current `Content` snapshot from `request.app.state.content`
-once, at the top, so a reload that swaps the snapshot mid-request can never mix
-two versions in one page. Views only read: nothing here writes to the database
-or talks to the CRM.
+A view checks what it must (does the slug exist?), then asks `cached()` for its
+page by a key. The builder (`_office`, `_careers`, ...) runs only when the page
+cache has no page for that key in this content version and day; it receives the
+app, the `Content` snapshot and the day, never the request, so nothing about
+the visitor can reach the bytes that every visitor (and any CDN) gets. See
+pagecache.py for encodings, ETags, slots and the middleware fast path.
+
+A builder gets one snapshot, so a reload that swaps `app.state.content`
+mid-request can never mix two versions in one page. Views only read: nothing
+here writes to the database or talks to the CRM.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
+from collections.abc import Callable, Hashable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,12 +26,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from frontdesk import jsonld
 from frontdesk.content import EMPLOYMENT_TYPES, Content, Job, render_markdown
+from frontdesk.pagecache import PUBLIC_CACHE, Page, PageCache, Rendered, render_for_cache
 
 PAGE_SIZE = 20
-PUBLIC_CACHE = "public, max-age=300, stale-while-revalidate=600"
 
 
 def content_of(request: Request) -> Content:
@@ -75,42 +84,99 @@ def map_embed_url(office: Any) -> str:
     )
 
 
-async def home(request: Request) -> Response:
+def render_page(app: Any, template: str, context: dict[str, Any], path: str) -> str:
+    """Render a page for the cache: the layout gets the content, path and canonical URL, never the request."""
+    ctx = {"path": path, "canonical": app.state.settings.public_url + path, **context}
+    return render_for_cache(lambda: app.state.templates.get_template(template).render(**ctx))
+
+
+class PageResponse(Response):
+    """Sends a cached `Page`: negotiates the encoding and answers If-None-Match itself."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.status_code = page.status
+        self.background = None
+        self.body = b""
+        self.raw_headers = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.page.respond(scope, send)
+
+
+PageBuilder = Callable[[Any, Content, dt.date], Rendered]
+
+
+def cached(request: Request, key: Hashable, build: PageBuilder) -> Response:
+    """Serve the page for `key` from the cache, building it with `build(app, content, day)` when missing.
+
+    `build` must depend only on its arguments and the key (never on the request): its bytes go to every
+    visitor. The request's URL is filed under the page so the middleware answers the next one directly.
+    """
+    app = request.app
+    cache: PageCache = app.state.page_cache
+    page = cache.page(content_of(request), key, lambda content, day: build(app, content, day))
+    cache.remember(request.scope, page)
+    return PageResponse(page)
+
+
+def open_jobs(request: Request) -> list[Job]:
+    """Open postings, newest first, sorted once per content version and day."""
     content = content_of(request)
-    return render(
-        request,
-        "pages/home.html",
-        {
-            "jobs": content.open_jobs(today(request))[:4],
-            "posts": content.posts[:3],
-            "intro_html": render_markdown(content.site.home.intro),
-        },
-    )
+    return request.app.state.page_cache.derived(content, "open_jobs", content.open_jobs)
+
+
+def job_by_slug(request: Request, slug: str) -> Job | None:
+    content = content_of(request)
+    index = request.app.state.page_cache.derived(content, "jobs_by_slug", lambda day: {j.slug: j for j in content.jobs})
+    return index.get(slug)
+
+
+async def home(request: Request) -> Response:
+    return cached(request, ("home",), _home)
+
+
+def _home(app: Any, content: Content, day: dt.date) -> Rendered:
+    context = {
+        "content": content,
+        "jobs": content.open_jobs(day)[:4],
+        "posts": content.posts[:3],
+        "intro_html": render_markdown(content.site.home.intro),
+    }
+    return Rendered(render_page(app, "pages/home.html", context, "/"))
 
 
 async def offices(request: Request) -> Response:
-    return render(request, "pages/offices.html", {"title": "Our offices"})
+    return cached(request, ("offices",), _offices)
+
+
+def _offices(app: Any, content: Content, day: dt.date) -> Rendered:
+    return Rendered(render_page(app, "pages/offices.html", {"content": content, "title": "Our offices"}, "/offices"))
 
 
 async def office(request: Request) -> Response:
-    content = content_of(request)
-    found = content.office(request.path_params["slug"])
-    if found is None:
+    slug = request.path_params["slug"]
+    if content_of(request).office(slug) is None:
         raise HTTPException(404)
-    url = absolute(request, request.url.path)
-    return render(
-        request,
-        "pages/office.html",
-        {
-            "office": found,
-            "title": found.name,
-            "description": found.summary or f"{found.name}: {found.address.one_line}",
-            "jsonld": jsonld.to_script(jsonld.local_business(found, content, url)),
-            "map_url": map_embed_url(found),
-            "directions_url": directions_url(found),
-            "jobs": [j for j in content.open_jobs(today(request)) if j.office.slug == found.slug],
-        },
-    )
+    return cached(request, ("office", slug), functools.partial(_office, slug=slug))
+
+
+def _office(app: Any, content: Content, day: dt.date, *, slug: str) -> Rendered:
+    found = content.office(slug)
+    assert found is not None  # the view checked
+    path = f"/offices/{found.slug}"
+    url = app.state.settings.public_url + path
+    context = {
+        "content": content,
+        "office": found,
+        "title": found.name,
+        "description": found.summary or f"{found.name}: {found.address.one_line}",
+        "jsonld": jsonld.to_script(jsonld.local_business(found, content, url)),
+        "map_url": map_embed_url(found),
+        "directions_url": directions_url(found),
+        "jobs": [j for j in content.open_jobs(day) if j.office.slug == found.slug],
+    }
+    return Rendered(render_page(app, "pages/office.html", context, path))
 
 
 def _type_matches(job: Job, wanted: str) -> bool:
@@ -124,22 +190,49 @@ def _type_matches(job: Job, wanted: str) -> bool:
 TYPE_CHOICES = [("job", "Jobs"), ("internship", "Internships")] + [
     (t.lower().replace("_", "-"), t.replace("_", " ").title()) for t in EMPLOYMENT_TYPES if t != "INTERN"
 ]
+_TYPE_VALUES = frozenset(v for v, _ in TYPE_CHOICES)
+UNKNOWN = "-"  # a filter value that names nothing: matches no posting and selects no option
+
+
+def _listing(request: Request) -> dict[str, Any]:
+    """Open jobs and the filter choices, computed once per content version and day."""
+    content = content_of(request)
+
+    def compute(day: dt.date) -> dict[str, Any]:
+        jobs = content.open_jobs(day)
+        return {
+            "jobs": jobs,
+            "offices": frozenset(o.slug for o in content.offices),
+            "departments": sorted({(slugify(j.department), j.department) for j in jobs}, key=lambda d: d[1]),
+            "dept_of": {id(j): slugify(j.department) for j in jobs},
+        }
+
+    return request.app.state.page_cache.derived(content, "listing", compute)
 
 
 async def careers(request: Request) -> Response:
-    content = content_of(request)
-    open_jobs = content.open_jobs(today(request))
+    listing = _listing(request)
     q = request.query_params
-    wanted_type = q.get("type", "").strip().lower()
-    wanted_office = q.get("office", "").strip().lower()
-    wanted_dept = q.get("department", "").strip().lower()
-    jobs = [
-        j
-        for j in open_jobs
-        if (not wanted_type or _type_matches(j, wanted_type))
-        and (not wanted_office or j.office.slug == wanted_office)
-        and (not wanted_dept or slugify(j.department) == wanted_dept)
-    ]
+    dept_slugs = {d for d, _ in listing["departments"]}
+
+    def pick(name: str, valid: Any) -> str:
+        value = q.get(name, "").strip().lower()
+        return value if not value or value in valid else UNKNOWN
+
+    wanted_type = pick("type", _TYPE_VALUES)
+    wanted_office = pick("office", listing["offices"])
+    wanted_dept = pick("department", dept_slugs)
+    if UNKNOWN in (wanted_type, wanted_office, wanted_dept):
+        jobs: list[Job] = []
+    else:
+        dept_of = listing["dept_of"]
+        jobs = [
+            j
+            for j in listing["jobs"]
+            if (not wanted_type or _type_matches(j, wanted_type))
+            and (not wanted_office or j.office.slug == wanted_office)
+            and (not wanted_dept or dept_of[id(j)] == wanted_dept)
+        ]
     try:
         page = max(1, int(q.get("page", "1")))
     except ValueError:
@@ -147,58 +240,73 @@ async def careers(request: Request) -> Response:
     pages = max(1, math.ceil(len(jobs) / PAGE_SIZE))
     page = min(page, pages)
     filters = {k: v for k, v in (("type", wanted_type), ("office", wanted_office), ("department", wanted_dept)) if v}
-    departments = sorted({j.department for j in open_jobs})
-    return render(
-        request,
-        "pages/careers.html",
-        {
-            "title": "Careers & Internships",
-            "description": f"Open jobs and internships at {content.site.name}.",
-            "jobs": jobs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-            "total": len(jobs),
-            "page": page,
-            "pages": pages,
-            "filters": filters,
-            "page_query": lambda n: "?" + urlencode({**filters, "page": n}),
-            "type_choices": TYPE_CHOICES,
-            "departments": [(slugify(d), d) for d in departments],
-            "canonical": absolute(request, "/careers"),
-        },
+    key = ("careers", wanted_type, wanted_office, wanted_dept, page)
+    build = functools.partial(
+        _careers, filters=filters, jobs=jobs, page=page, pages=pages, departments=listing["departments"]
     )
+    return cached(request, key, build)
+
+
+def _careers(
+    app: Any,
+    content: Content,
+    day: dt.date,
+    *,
+    filters: dict[str, str],
+    jobs: list[Job],
+    page: int,
+    pages: int,
+    departments: list[tuple[str, str]],
+) -> Rendered:
+    context = {
+        "content": content,
+        "title": "Careers & Internships",
+        "description": f"Open jobs and internships at {content.site.name}.",
+        "jobs": jobs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        "total": len(jobs),
+        "page": page,
+        "pages": pages,
+        "filters": filters,
+        "page_query": lambda n: "?" + urlencode({**filters, "page": n}),
+        "type_choices": TYPE_CHOICES,
+        "departments": departments,
+    }
+    return Rendered(render_page(app, "pages/careers.html", context, "/careers"))
 
 
 async def job(request: Request) -> Response:
-    content = content_of(request)
-    found = content.job(request.path_params["slug"])
-    if found is None:
+    slug = request.path_params["slug"]
+    if job_by_slug(request, slug) is None:
         raise HTTPException(404)
-    if not found.is_open(today(request)):
-        return render(
-            request,
-            "pages/job_closed.html",
-            {"job": found, "title": f"{found.title}: no longer open", "robots": "noindex"},
-            status_code=410,
-        )
-    url = absolute(request, request.url.path)
-    return render(
-        request,
-        "pages/job.html",
-        {
-            "job": found,
-            "title": found.title,
-            "description": found.summary or f"{found.title} at {content.site.name}",
-            "jsonld": jsonld.to_script(jsonld.job_posting(found, content, url, absolute(request, "/"))),
-        },
-    )
+    return cached(request, ("job", slug), functools.partial(_job, slug=slug))
+
+
+def _job(app: Any, content: Content, day: dt.date, *, slug: str) -> Rendered:
+    found = content.job(slug)
+    assert found is not None  # the view checked
+    path = f"/careers/{found.slug}"
+    if not found.is_open(day):
+        context = {"content": content, "job": found, "title": f"{found.title}: no longer open", "robots": "noindex"}
+        return Rendered(render_page(app, "pages/job_closed.html", context, path), status=410)
+    base = app.state.settings.public_url
+    context = {
+        "content": content,
+        "job": found,
+        "title": found.title,
+        "description": found.summary or f"{found.title} at {content.site.name}",
+        "jsonld": jsonld.to_script(jsonld.job_posting(found, content, base + path, base + "/")),
+    }
+    return Rendered(render_page(app, "pages/job.html", context, path))
 
 
 async def customer_care(request: Request) -> Response:
-    care = content_of(request).site.customer_care
-    return render(
-        request,
-        "pages/customer_care.html",
-        {"title": "Customer care", "care": care, "care_html": render_markdown(care.text)},
-    )
+    return cached(request, ("customer-care",), _customer_care)
+
+
+def _customer_care(app: Any, content: Content, day: dt.date) -> Rendered:
+    care = content.site.customer_care
+    context = {"content": content, "title": "Customer care", "care": care, "care_html": render_markdown(care.text)}
+    return Rendered(render_page(app, "pages/customer_care.html", context, "/customer-care"))
 
 
 def sitemap_paths(content: Content, day: dt.date) -> list[str]:
@@ -214,23 +322,29 @@ def sitemap_paths(content: Content, day: dt.date) -> list[str]:
 
 
 async def sitemap(request: Request) -> Response:
+    return cached(request, ("sitemap.xml",), _sitemap)
+
+
+def _sitemap(app: Any, content: Content, day: dt.date) -> Rendered:
     from xml.sax.saxutils import escape
 
-    base = request.app.state.settings.public_url
-    urls = "".join(
-        f"<url><loc>{escape(base + p)}</loc></url>" for p in sitemap_paths(content_of(request), today(request))
-    )
+    base = app.state.settings.public_url
+    urls = "".join(f"<url><loc>{escape(base + p)}</loc></url>" for p in sitemap_paths(content, day))
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
     )
-    return Response(body, media_type="application/xml", headers={"Cache-Control": PUBLIC_CACHE})
+    return Rendered(body, media_type="application/xml")
 
 
 async def robots(request: Request) -> Response:
-    base = request.app.state.settings.public_url
+    return cached(request, ("robots.txt",), _robots)
+
+
+def _robots(app: Any, content: Content, day: dt.date) -> Rendered:
+    base = app.state.settings.public_url
     body = f"User-agent: *\nDisallow: /staff\nDisallow: /files/\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
-    return PlainTextResponse(body, headers={"Cache-Control": PUBLIC_CACHE})
+    return Rendered(body, media_type="text/plain; charset=utf-8")
 
 
 async def healthz(request: Request) -> Response:
