@@ -252,9 +252,8 @@ def main() -> int:
 
     tool = "wrk" if args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk")) else "python"
     server_pin, load_pin = cpus()
-    print(
-        f"load generator: {tool}; pinning: {'server CPU 0, load CPU 1' if server_pin else 'none (taskset or 2 CPUs missing)'}"
-    )
+    pinning = "server CPU 0, load CPU 1" if server_pin else "none (taskset or 2 CPUs missing)"
+    print(f"load generator: {tool}; pinning: {pinning}")
     print(f"{args.connections} connections, {args.duration:g} s per measurement, Accept-Encoding: {BROWSER_ENCODING}\n")
 
     tmp = Path(tempfile.mkdtemp(prefix="frontdesk-bench-"))
@@ -350,9 +349,8 @@ def main() -> int:
         )
         for label, result, status, size, base in rows:
             if not result.requests or base is None:
-                print(
-                    f"{label:<34} {status:>6} {size:>6} {'-':>7} {'-':>7} {'-':>6} {'-':>7} {'-':>6} {'-':>6}  {result.note}"
-                )
+                dashes = " ".join(f"{'-':>{w}}" for w in (7, 7, 6, 7, 6, 6))
+                print(f"{label:<34} {status:>6} {size:>6} {dashes}  {result.note}")
                 if "skipped" not in result.note:
                     failures.append(f"{label}: {result.note}")
                 continue
@@ -396,9 +394,9 @@ def main() -> int:
             servers.append(big)
             times, sample = measure_filters(big.port, 200)
             pages = re.search(r"Page 1 of (\d+)", sample)
-            worst = max(times)
+            worst, median = max(times), statistics.median(times)
             print(
-                f"listings, 1,000 jobs: {len(times)} uncached filter queries, median {statistics.median(times):.2f} ms, "
+                f"listings, 1,000 jobs: {len(times)} uncached filter queries, median {median:.2f} ms, "
                 f"p95 {sorted(times)[int(0.95 * len(times))]:.2f} ms, max {worst:.2f} ms (target < 5 ms); "
                 f"unfiltered list: {'Page 1 of ' + pages[1] if pages else 'no pagination'}"
             )

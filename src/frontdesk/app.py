@@ -25,8 +25,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages
+from frontdesk import __version__, pages, reload, views
 from frontdesk.assets import Assets
+from frontdesk.attribution import AttributionMiddleware
 from frontdesk.content import Content, load_content
 from frontdesk.db import Database
 from frontdesk.pagecache import PageCache, PageCacheMiddleware
@@ -55,6 +56,7 @@ ERROR_TITLES = {
     405: ("Method not allowed", "That page does not accept this kind of request."),
     410: ("Gone", "That page is no longer available."),
     413: ("Too large", "What you sent is larger than we accept."),
+    415: ("Unsupported format", "That request was sent in a format we do not accept."),
     422: ("Check your input", "Some of what you sent needs another look."),
     429: ("Too many requests", "Please wait a little and try again."),
     500: ("Something went wrong", "An error on our side stopped this page. Please try again shortly."),
@@ -130,11 +132,13 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
 
     routes = [
         *pages.routes,
+        *views.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
-        # Inside the security headers (cached pages get them too), outside routing: see pagecache.py.
+        Middleware(AttributionMiddleware, secure=settings.https),
+        # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache.py.
         Middleware(PageCacheMiddleware, cache=page_cache),
     ]
     app = Starlette(
@@ -149,10 +153,11 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     app.state.assets = assets
     app.state.db = db
     app.state.templates = make_templates(settings, assets)
-    app.state.templates.env.globals["slot"] = page_cache.slots
     app.state.page_cache = page_cache
     page_cache.state = app.state
+    page_cache.slots.register(pages.FORM_TOKEN, pages.form_token_filler(app))
     app.state.startup_hooks = []
+    app.state.startup_hooks.append(reload.startup_hook)  # SIGHUP and --reload-content
     return app
 
 

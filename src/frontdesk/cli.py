@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -29,6 +30,7 @@ def _configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per applied migration is enough
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -50,7 +52,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "server_header": False,
         "timeout_graceful_shutdown": 20,
     }
+    if args.reload_content:
+        settings = settings.with_overrides(reload_content=True)
     if args.workers > 1:
+        if args.reload_content:
+            os.environ["FRONTDESK_RELOAD_CONTENT"] = "true"  # each worker process reads its settings anew
         uvicorn.run("frontdesk.app:app_from_env", factory=True, workers=args.workers, **common)
     else:
         app = create_app(settings, content=content)
@@ -106,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations at start")
     p.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    p.add_argument(
+        "--reload-content",
+        action="store_true",
+        help="watch the content directory and reload it when it changes (SIGHUP always reloads a single worker)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("check", help="validate settings and content, and print what was found")

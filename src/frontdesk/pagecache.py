@@ -36,7 +36,6 @@ router. Memory is bounded: at most `max_bytes` of bodies and `max_routes` filed 
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import hashlib
 import html
@@ -56,7 +55,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 SLOT_MARKER = "\x00slot:{name}\x00"  # NUL cannot come from content: YAML rejects it, Markdown replaces it
 _SLOT_RE = re.compile(rb"\x00slot:([a-z0-9_]+)\x00")
 _SLOT_NAME = re.compile(r"^[a-z0-9_]+$")
-_caching: contextvars.ContextVar[bool] = contextvars.ContextVar("frontdesk_caching", default=False)
+# A page with slots carries a weak ETag that changes every hour, so a 304 never lets a browser or CDN keep a
+# time-trap token much older than that (tokens are refused as too old after FRONTDESK_FORM_MAX_AGE_SECONDS).
+SLOT_ETAG_SECONDS = 3600
 
 MIN_COMPRESS = 512  # smaller bodies gain nothing from compression
 GZIP_LEVEL = 6
@@ -81,44 +82,44 @@ Builder = Callable[[Any, dt.date], Rendered]
 
 
 class Slots:
-    """Named per-response values. A filler takes no arguments: it may depend on time and secrets, never on who asks."""
+    """Named per-response values. A filler takes no arguments: it may depend on time and secrets, never on who asks.
+
+    Fillers run at most once per second (at the first response in each second of the app's clock), and every
+    response in that second gets the same values: a time-trap token carries whole seconds anyway.
+    """
 
     def __init__(self) -> None:
         self.fillers: dict[str, Callable[[], str]] = {}
+        self._second = -1
+        self._filled: dict[str, bytes] = {}
 
     def register(self, name: str, filler: Callable[[], str]) -> None:
         if not _SLOT_NAME.match(name):
             raise ValueError(f"slot names use a-z, 0-9 and _: {name!r}")
         self.fillers[name] = filler
+        self._second = -1
 
-    def __call__(self, name: str) -> Markup:
-        """The template function `slot(name)`: a marker in a cached render, the escaped value otherwise."""
-        if _caching.get():
-            if name not in self.fillers:
-                raise KeyError(f"no slot filler registered for {name!r}")
-            return Markup(SLOT_MARKER.format(name=name))
-        return Markup(html.escape(self.fillers[name](), quote=True))
+    def marker(self, name: str) -> Markup:
+        """What a cached render puts in the template context for slot `name`."""
+        if name not in self.fillers:
+            raise KeyError(f"no slot filler registered for {name!r}")
+        return Markup(SLOT_MARKER.format(name=name))  # noqa: S704 - a fixed marker, replaced before sending
 
-    def values(self, names: tuple[str, ...]) -> list[bytes]:
-        return [html.escape(self.fillers[n](), quote=True).encode() for n in names]
-
-
-def render_for_cache(render: Callable[[], str]) -> str:
-    """Run a template render with `slot()` emitting markers."""
-    token = _caching.set(True)
-    try:
-        return render()
-    finally:
-        _caching.reset(token)
+    def values(self, names: tuple[str, ...], second: int) -> tuple[bytes, ...]:
+        """The HTML-escaped values of `names` in this second."""
+        if second != self._second:
+            self._filled = {n: html.escape(f(), quote=True).encode() for n, f in self.fillers.items()}
+            self._second = second
+        filled = self._filled
+        return tuple(filled[n] for n in names)
 
 
-_accept_memo: dict[tuple[bytes, bool], str] = {}
+_accept_memo: dict[bytes, str] = {}
 
 
-def negotiate(accept_encoding: bytes, allow_br: bool) -> str:
+def negotiate(accept_encoding: bytes) -> str:
     """The best of br, gzip and identity for an Accept-Encoding header (q-values honoured, memoized)."""
-    memo_key = (accept_encoding, allow_br)
-    found = _accept_memo.get(memo_key)
+    found = _accept_memo.get(accept_encoding)
     if found is not None:
         return found
     weights: dict[str, float] = {}
@@ -133,15 +134,14 @@ def negotiate(accept_encoding: bytes, allow_br: bool) -> str:
                 q = 0.0
         weights[name.strip()] = q
     star = weights.get("*", 0.0)
-    offered = ["br", "gzip"] if allow_br else ["gzip"]
     best, best_q = "identity", 0.0
-    for coding in offered:
+    for coding in ("br", "gzip"):  # at equal weight brotli wins: smaller
         q = weights.get(coding, star)
         if q > best_q:
             best, best_q = coding, q
     if len(_accept_memo) > 256:  # headers come in a handful of shapes; a flood of odd ones must not grow this
         _accept_memo.clear()
-    _accept_memo[memo_key] = best
+    _accept_memo[accept_encoding] = best
     return best
 
 
@@ -166,6 +166,9 @@ def _stored_block(data: bytes) -> bytes:
     return b"".join(out)
 
 
+Headers = list[tuple[bytes, bytes]]
+
+
 class Page:
     """One rendered page: its bytes per encoding, ETags and ready header lists."""
 
@@ -176,58 +179,54 @@ class Page:
         self.statics: tuple[bytes, ...] = tuple(parts[0::2])
         self.slot_names: tuple[str, ...] = tuple(p.decode() for p in parts[1::2])
         self.slots = slots
-        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        weak = "W/" if self.slot_names else ""
-        compressible = len(body) >= MIN_COMPRESS
-        self.encodings = (["br", "gzip"] if not self.slot_names else ["gzip"]) if compressible else []
-        self.etags = {enc: f'{weak}"{digest}{_ETAG_SUFFIX[enc]}"'.encode() for enc in ["identity", *self.encodings]}
-        self.bodies: dict[str, bytes] = {"identity": body} if not self.slot_names else {}
+        self.digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+        self.encodings: tuple[str, ...] = ("br", "gzip") if len(body) >= MIN_COMPRESS else ()
+        self.conditional = self.status == 200  # 304 answers only stand in for a 200
         self.size = len(body)
-        self._gzip_segments: list[bytes] | None = None
-        self._gzip_prefix_crc = 0
-        common = [
+        self._common: Headers = [
             (b"content-type", rendered.media_type.encode()),
             (b"cache-control", rendered.cache_control.encode()),
         ]
         if self.encodings:
-            common.append((b"vary", b"Accept-Encoding"))
-        conditional = self.status == 200
-        self.heads: dict[str, list[tuple[bytes, bytes]]] = {}
-        self.not_modified: dict[str, list[tuple[bytes, bytes]]] = {}
+            self._common.append((b"vary", b"Accept-Encoding"))
+        self._bodies: dict[str, bytes] = {"identity": body}  # pages without slots
+        self._ready: dict[str, tuple[int, bytes, Headers]] = {}  # enc -> (second filled, body, headers)
+        self._gzip_segments: list[bytes] | None = None
+        self._gzip_prefix_crc = 0
+        self._epoch = -1
+        self._set_etags("")
+
+    def _set_etags(self, period: str) -> None:
+        """ETags and the header lists that carry them; pages with slots renew them every SLOT_ETAG_SECONDS."""
+        weak = "W/" if self.slot_names else ""
+        self.etags = {
+            enc: f'{weak}"{self.digest}{period}{_ETAG_SUFFIX[enc]}"'.encode() for enc in ("identity", *self.encodings)
+        }
+        self.heads: dict[str, Headers] = {}
+        self.not_modified: dict[str, Headers] = {}
         for enc, etag in self.etags.items():
-            head = list(common)
-            if conditional:
+            head = list(self._common)
+            if self.conditional:
                 head.append((b"etag", etag))
+            self.not_modified[enc] = [h for h in head if h[0] != b"content-type"]
             if enc != "identity":
                 head.append((b"content-encoding", enc.encode()))
             self.heads[enc] = head
-            self.not_modified[enc] = [h for h in head if h[0] != b"content-type" and h[0] != b"content-encoding"]
-        self.conditional = conditional
-        self._full_heads: dict[str, list[tuple[bytes, bytes]]] = {}
+        self._ready.clear()
 
     # Bodies -------------------------------------------------------------------------------------------
 
-    def _static_body(self, enc: str) -> bytes:
-        body = self.bodies.get(enc)
-        if body is None:
-            identity = self.bodies["identity"]
-            if enc == "br":
-                body = brotli.compress(identity, quality=BROTLI_QUALITY)
-            else:
-                c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
-                deflated = c.compress(identity) + c.flush()
-                body = _GZIP_HEADER + deflated + struct.pack("<II", zlib.crc32(identity), len(identity) & 0xFFFFFFFF)
-            self.bodies[enc] = body
-            self.size += len(body)
-        return body
+    def _encode(self, identity: bytes, enc: str) -> bytes:
+        if enc == "br":
+            return brotli.compress(identity, quality=BROTLI_QUALITY)
+        if enc == "gzip":
+            c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+            deflated = c.compress(identity) + c.flush()
+            return _GZIP_HEADER + deflated + struct.pack("<II", zlib.crc32(identity), len(identity) & 0xFFFFFFFF)
+        return identity
 
-    def _slotted_body(self, enc: str) -> bytes:
-        values = self.slots.values(self.slot_names)
-        if enc == "identity":
-            parts = [self.statics[0]]
-            for value, static in zip(values, self.statics[1:], strict=True):
-                parts += (value, static)
-            return b"".join(parts)
+    def _filled_gzip(self, values: tuple[bytes, ...]) -> bytes:
+        """gzip of the page with `values` in its slots, from segments compressed once (see the module doc)."""
         segments = self._gzip_segments
         if segments is None:
             segments = []
@@ -248,28 +247,53 @@ class Page:
         out.append(struct.pack("<II", crc, length & 0xFFFFFFFF))
         return b"".join(out)
 
+    def _response(self, enc: str, second: int) -> tuple[bytes, Headers]:
+        """The body and headers for one encoding; with slots, refilled when the second changes."""
+        ready = self._ready.get(enc)
+        if ready is not None and (ready[0] == second or not self.slot_names):
+            return ready[1], ready[2]
+        values = self.slots.values(self.slot_names, second) if self.slot_names else ()
+        if not self.slot_names:
+            body = self._bodies.get(enc)
+            if body is None:
+                body = self._bodies[enc] = self._encode(self._bodies["identity"], enc)
+                self.size += len(body)
+        elif enc == "gzip":
+            body = self._filled_gzip(values)
+        else:
+            parts = [self.statics[0]]
+            for value, static in zip(values, self.statics[1:], strict=True):
+                parts += (value, static)
+            body = self._encode(b"".join(parts), enc)  # brotli: at most once per change of the values
+        if ready is None and self.slot_names:
+            self.size += len(body)
+        headers = [*self.heads[enc], (b"content-length", str(len(body)).encode())]
+        self._ready[enc] = (second, body, headers)
+        return body, headers
+
     # Responding ---------------------------------------------------------------------------------------
 
-    async def respond(self, scope: Scope, send: Send) -> None:
+    async def respond(self, scope: Scope, send: Send, now: dt.datetime) -> None:
+        """Answer one GET or HEAD: negotiate the encoding, then 304, or the body with its slots filled for `now`."""
         accept = inm = b""
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
                 accept = value
             elif name == b"if-none-match":
                 inm = value
-        enc = negotiate(accept, "br" in self.encodings) if self.encodings and accept else "identity"
+        second = 0
+        if self.slot_names:
+            second = int(now.timestamp())
+            epoch = second // SLOT_ETAG_SECONDS
+            if epoch != self._epoch:
+                self._epoch = epoch
+                self._set_etags(f".{epoch}")
+        enc = negotiate(accept) if self.encodings and accept else "identity"
         if inm and self.conditional and _etag_matches(inm, self.etags[enc]):
             await send({"type": "http.response.start", "status": 304, "headers": list(self.not_modified[enc])})
             await send({"type": "http.response.body", "body": b""})
             return
-        if self.slot_names:
-            body = self._slotted_body(enc)
-            headers = [*self.heads[enc], (b"content-length", str(len(body)).encode())]
-        else:
-            headers = self._full_heads.get(enc)  # type: ignore[assignment]
-            body = self._static_body(enc)
-            if headers is None:
-                headers = self._full_heads[enc] = [*self.heads[enc], (b"content-length", str(len(body)).encode())]
+        body, headers = self._response(enc, second)
         # A copy: middleware outside may append to the list in place (MutableHeaders does), and these are shared.
         await send({"type": "http.response.start", "status": self.status, "headers": list(headers)})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
@@ -346,13 +370,19 @@ class PageCache:
         self._routes[(scope["path"], scope["query_string"])] = page
 
     def lookup(self, scope: Scope) -> Page | None:
-        if not self._routes or self.state is None:
-            return None
+        """The page filed under this exact URL, if it belongs to the current content (the caller checks the day)."""
         page = self._routes.get((scope["path"], scope["query_string"]))
-        if page is not None and (self.state.content is not self._content or self.clock().date() != self._generation[1]):
+        if page is not None and self.state is not None and self.state.content is not self._content:
             self.clear()
             return None
         return page
+
+    def current(self, now: dt.datetime) -> bool:
+        """Is `now` in the day the cached pages were built for? (Job postings open and close by date.)"""
+        if now.date() == self._generation[1]:
+            return True
+        self.clear()
+        return False
 
 
 class PageCacheMiddleware:
@@ -366,6 +396,8 @@ class PageCacheMiddleware:
         if scope["type"] == "http" and (scope["method"] == "GET" or scope["method"] == "HEAD"):
             page = self.cache.lookup(scope)
             if page is not None:
-                await page.respond(scope, send)
-                return
+                now = self.cache.clock()
+                if self.cache.current(now):
+                    await page.respond(scope, send, now)
+                    return
         await self.app(scope, receive, send)

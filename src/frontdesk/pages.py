@@ -1,11 +1,18 @@
 """Public pages: the GET views that turn content into HTML, once, and serve the bytes.
 
-A view checks what it must (does the slug exist?), then asks `cached()` for its
-page by a key. The builder (`_office`, `_careers`, ...) runs only when the page
-cache has no page for that key in this content version and day; it receives the
-app, the `Content` snapshot and the day, never the request, so nothing about
-the visitor can reach the bytes that every visitor (and any CDN) gets. See
-pagecache.py for encodings, ETags, slots and the middleware fast path.
+A view checks what it must (does the slug exist? is the job open?), then asks
+`cached()` for its page by a key. The builder (`_office`, `_careers`, ...) runs
+only when the page cache has no page for that key in this content version and
+day. It receives a `PageEnv` (the app, the `Content` snapshot, the day and the
+URL's feedback state), never the request, so nothing about the visitor can reach
+the bytes that every visitor, and any CDN, gets. See pagecache.py for
+encodings, ETags, slots and the middleware fast path.
+
+The template contract for cached pages: templates never read `request`; they
+get `content`, `path`, `canonical`, `feedback_page` and `feedback_state`, and
+`form_token`, which a cached render sets to a slot marker that is filled with a
+fresh time-trap token in every response. `render()` (error pages, forms with
+errors, thank-you pages) gives the same names real per-request values.
 
 A builder gets one snapshot, so a reload that swaps `app.state.content`
 mid-request can never mix two versions in one page. Views only read: nothing
@@ -19,6 +26,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +38,8 @@ from starlette.types import Receive, Scope, Send
 
 from frontdesk import jsonld
 from frontdesk.content import EMPLOYMENT_TYPES, Content, Job, render_markdown
-from frontdesk.pagecache import PUBLIC_CACHE, Page, PageCache, Rendered, render_for_cache
+from frontdesk.pagecache import PUBLIC_CACHE, Page, PageCache, Rendered
+from frontdesk.spam import issue_token
 
 PAGE_SIZE = 20
 
@@ -58,6 +67,10 @@ def render(
     """Render a page in the site layout. Public pages default to a CDN-friendly cache policy."""
     ctx = {"content": content_of(request), "path": request.url.path, **context}
     ctx.setdefault("canonical", absolute(request, request.url.path))
+    # Content pages carry "Was this information helpful?"; forms carry a time-trap token (see spam.py).
+    ctx.setdefault("feedback_page", request.url.path if status_code == 200 and template.startswith("pages/") else None)
+    ctx.setdefault("feedback_state", feedback_state(request))
+    ctx.setdefault("form_token", issue_token(request.app.state.settings, request.app.state.clock()))
     html = request.app.state.templates.get_template(template).render(request=request, **ctx)
     all_headers = {"Cache-Control": PUBLIC_CACHE if status_code == 200 else "no-store"}
     all_headers.update(headers or {})
@@ -84,10 +97,46 @@ def map_embed_url(office: Any) -> str:
     )
 
 
-def render_page(app: Any, template: str, context: dict[str, Any], path: str) -> str:
-    """Render a page for the cache: the layout gets the content, path and canonical URL, never the request."""
-    ctx = {"path": path, "canonical": app.state.settings.public_url + path, **context}
-    return render_for_cache(lambda: app.state.templates.get_template(template).render(**ctx))
+def feedback_state(request: Request) -> str:
+    """`?feedback=thanks|more` (set by the feedback form's redirect): which part of the widget shows."""
+    value = request.query_params.get("feedback", "")
+    return value if value in ("thanks", "more") else ""
+
+
+FORM_TOKEN = "form_token"  # noqa: S105 - the name of a slot, not a secret
+
+
+def form_token_filler(app: Any) -> Callable[[], str]:
+    """The `form_token` slot: a time-trap token (spam.py), which carries the second it was issued."""
+    settings, clock = app.state.settings, app.state.clock
+    return lambda: issue_token(settings, clock())
+
+
+@dataclass(frozen=True)
+class PageEnv:
+    """What a page builder may use: the app, one content snapshot, the day and the URL's feedback state."""
+
+    app: Any
+    content: Content
+    day: dt.date
+    feedback_state: str
+
+    @property
+    def public_url(self) -> str:
+        return self.app.state.settings.public_url
+
+    def render(self, template: str, context: dict[str, Any], path: str, *, status: int = 200) -> Rendered:
+        """Render a page in the site layout, with `form_token` as a slot (see the module docstring)."""
+        ctx = {
+            "content": self.content,
+            "path": path,
+            "canonical": self.public_url + path,
+            "feedback_page": path if status == 200 and template.startswith("pages/") else None,
+            "feedback_state": self.feedback_state,
+            "form_token": self.app.state.page_cache.slots.marker(FORM_TOKEN),
+            **context,
+        }
+        return Rendered(self.app.state.templates.get_template(template).render(**ctx), status=status)
 
 
 class PageResponse(Response):
@@ -101,57 +150,56 @@ class PageResponse(Response):
         self.raw_headers = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.page.respond(scope, send)
+        await self.page.respond(scope, send, scope["app"].state.clock())
 
 
-PageBuilder = Callable[[Any, Content, dt.date], Rendered]
+PageBuilder = Callable[[PageEnv], Rendered]
 
 
 def cached(request: Request, key: Hashable, build: PageBuilder) -> Response:
-    """Serve the page for `key` from the cache, building it with `build(app, content, day)` when missing.
+    """Serve the page for `key` from the cache, building it with `build(env)` when missing.
 
-    `build` must depend only on its arguments and the key (never on the request): its bytes go to every
-    visitor. The request's URL is filed under the page so the middleware answers the next one directly.
+    `build` must depend only on the env and the key (never on the request): its bytes go to every visitor.
+    The request's URL is filed under the page so the middleware answers the next one directly.
     """
     app = request.app
     cache: PageCache = app.state.page_cache
-    page = cache.page(content_of(request), key, lambda content, day: build(app, content, day))
+    state = feedback_state(request)
+    page = cache.page(content_of(request), (*key, state), lambda content, day: build(PageEnv(app, content, day, state)))
     cache.remember(request.scope, page)
     return PageResponse(page)
 
 
-def open_jobs(request: Request) -> list[Job]:
-    """Open postings, newest first, sorted once per content version and day."""
-    content = content_of(request)
-    return request.app.state.page_cache.derived(content, "open_jobs", content.open_jobs)
+def derived(request: Request, key: str, compute: Callable[[dt.date], Any]) -> Any:
+    """A value computed once per content version and day (e.g. the sorted open jobs)."""
+    return request.app.state.page_cache.derived(content_of(request), key, compute)
 
 
 def job_by_slug(request: Request, slug: str) -> Job | None:
     content = content_of(request)
-    index = request.app.state.page_cache.derived(content, "jobs_by_slug", lambda day: {j.slug: j for j in content.jobs})
-    return index.get(slug)
+    return derived(request, "jobs_by_slug", lambda day: {j.slug: j for j in content.jobs}).get(slug)
 
 
 async def home(request: Request) -> Response:
     return cached(request, ("home",), _home)
 
 
-def _home(app: Any, content: Content, day: dt.date) -> Rendered:
+def _home(env: PageEnv) -> Rendered:
+    content = env.content
     context = {
-        "content": content,
-        "jobs": content.open_jobs(day)[:4],
+        "jobs": content.open_jobs(env.day)[:4],
         "posts": content.posts[:3],
         "intro_html": render_markdown(content.site.home.intro),
     }
-    return Rendered(render_page(app, "pages/home.html", context, "/"))
+    return env.render("pages/home.html", context, "/")
 
 
 async def offices(request: Request) -> Response:
     return cached(request, ("offices",), _offices)
 
 
-def _offices(app: Any, content: Content, day: dt.date) -> Rendered:
-    return Rendered(render_page(app, "pages/offices.html", {"content": content, "title": "Our offices"}, "/offices"))
+def _offices(env: PageEnv) -> Rendered:
+    return env.render("pages/offices.html", {"title": "Our offices"}, "/offices")
 
 
 async def office(request: Request) -> Response:
@@ -161,22 +209,22 @@ async def office(request: Request) -> Response:
     return cached(request, ("office", slug), functools.partial(_office, slug=slug))
 
 
-def _office(app: Any, content: Content, day: dt.date, *, slug: str) -> Rendered:
+def _office(env: PageEnv, *, slug: str) -> Rendered:
+    content = env.content
     found = content.office(slug)
     assert found is not None  # the view checked
     path = f"/offices/{found.slug}"
-    url = app.state.settings.public_url + path
+    url = env.public_url + path
     context = {
-        "content": content,
         "office": found,
         "title": found.name,
         "description": found.summary or f"{found.name}: {found.address.one_line}",
         "jsonld": jsonld.to_script(jsonld.local_business(found, content, url)),
         "map_url": map_embed_url(found),
         "directions_url": directions_url(found),
-        "jobs": [j for j in content.open_jobs(day) if j.office.slug == found.slug],
+        "jobs": [j for j in content.open_jobs(env.day) if j.office.slug == found.slug],
     }
-    return Rendered(render_page(app, "pages/office.html", context, path))
+    return env.render("pages/office.html", context, path)
 
 
 def _type_matches(job: Job, wanted: str) -> bool:
@@ -207,7 +255,7 @@ def _listing(request: Request) -> dict[str, Any]:
             "dept_of": {id(j): slugify(j.department) for j in jobs},
         }
 
-    return request.app.state.page_cache.derived(content, "listing", compute)
+    return derived(request, "listing", compute)
 
 
 async def careers(request: Request) -> Response:
@@ -248,9 +296,7 @@ async def careers(request: Request) -> Response:
 
 
 def _careers(
-    app: Any,
-    content: Content,
-    day: dt.date,
+    env: PageEnv,
     *,
     filters: dict[str, str],
     jobs: list[Job],
@@ -259,9 +305,8 @@ def _careers(
     departments: list[tuple[str, str]],
 ) -> Rendered:
     context = {
-        "content": content,
         "title": "Careers & Internships",
-        "description": f"Open jobs and internships at {content.site.name}.",
+        "description": f"Open jobs and internships at {env.content.site.name}.",
         "jobs": jobs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
         "total": len(jobs),
         "page": page,
@@ -271,7 +316,7 @@ def _careers(
         "type_choices": TYPE_CHOICES,
         "departments": departments,
     }
-    return Rendered(render_page(app, "pages/careers.html", context, "/careers"))
+    return env.render("pages/careers.html", context, "/careers")
 
 
 async def job(request: Request) -> Response:
@@ -281,32 +326,32 @@ async def job(request: Request) -> Response:
     return cached(request, ("job", slug), functools.partial(_job, slug=slug))
 
 
-def _job(app: Any, content: Content, day: dt.date, *, slug: str) -> Rendered:
+def _job(env: PageEnv, *, slug: str) -> Rendered:
+    content = env.content
     found = content.job(slug)
     assert found is not None  # the view checked
     path = f"/careers/{found.slug}"
-    if not found.is_open(day):
-        context = {"content": content, "job": found, "title": f"{found.title}: no longer open", "robots": "noindex"}
-        return Rendered(render_page(app, "pages/job_closed.html", context, path), status=410)
-    base = app.state.settings.public_url
+    if not found.is_open(env.day):
+        context = {"job": found, "title": f"{found.title}: no longer open", "robots": "noindex"}
+        return env.render("pages/job_closed.html", context, path, status=410)
+    base = env.public_url
     context = {
-        "content": content,
         "job": found,
         "title": found.title,
         "description": found.summary or f"{found.title} at {content.site.name}",
         "jsonld": jsonld.to_script(jsonld.job_posting(found, content, base + path, base + "/")),
     }
-    return Rendered(render_page(app, "pages/job.html", context, path))
+    return env.render("pages/job.html", context, path)
 
 
 async def customer_care(request: Request) -> Response:
     return cached(request, ("customer-care",), _customer_care)
 
 
-def _customer_care(app: Any, content: Content, day: dt.date) -> Rendered:
-    care = content.site.customer_care
-    context = {"content": content, "title": "Customer care", "care": care, "care_html": render_markdown(care.text)}
-    return Rendered(render_page(app, "pages/customer_care.html", context, "/customer-care"))
+def _customer_care(env: PageEnv) -> Rendered:
+    care = env.content.site.customer_care
+    context = {"title": "Customer care", "care": care, "care_html": render_markdown(care.text)}
+    return env.render("pages/customer_care.html", context, "/customer-care")
 
 
 def sitemap_paths(content: Content, day: dt.date) -> list[str]:
@@ -325,11 +370,11 @@ async def sitemap(request: Request) -> Response:
     return cached(request, ("sitemap.xml",), _sitemap)
 
 
-def _sitemap(app: Any, content: Content, day: dt.date) -> Rendered:
+def _sitemap(env: PageEnv) -> Rendered:
     from xml.sax.saxutils import escape
 
-    base = app.state.settings.public_url
-    urls = "".join(f"<url><loc>{escape(base + p)}</loc></url>" for p in sitemap_paths(content, day))
+    base = env.public_url
+    urls = "".join(f"<url><loc>{escape(base + p)}</loc></url>" for p in sitemap_paths(env.content, env.day))
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
@@ -341,8 +386,8 @@ async def robots(request: Request) -> Response:
     return cached(request, ("robots.txt",), _robots)
 
 
-def _robots(app: Any, content: Content, day: dt.date) -> Rendered:
-    base = app.state.settings.public_url
+def _robots(env: PageEnv) -> Rendered:
+    base = env.public_url
     body = f"User-agent: *\nDisallow: /staff\nDisallow: /files/\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
     return Rendered(body, media_type="text/plain; charset=utf-8")
 
