@@ -37,11 +37,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from frontdesk.app import create_app
-    from frontdesk.db import migrate
+    from frontdesk.db import at_head, migrate
 
     settings = ensure_secret_key(settings)
     content = load_content(settings.content_dir)  # refuse to start on invalid content
-    if not args.no_migrate:
+    if not args.no_migrate and not at_head(settings.database_url):
         migrate(settings.database_url)
     common = {
         "host": args.host,

@@ -19,6 +19,7 @@ insert HTML that came out of the Markdown renderer.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -43,6 +44,15 @@ EMPLOYMENT_TYPES = (
 )
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+# libyaml's loader, where PyYAML was built with it, parses front matter about ten times faster (start-up with
+# many postings); the pure-Python SafeLoader is the same language and the fallback.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (C or Python)
+
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
@@ -238,11 +248,16 @@ class Office:
 @dataclass(frozen=True)
 class Job:
     meta: JobFile
-    html: str
+    markdown: str
     office: Office
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.meta, name)
+
+    @functools.cached_property
+    def html(self) -> str:
+        """Rendered on first use: a site with 1,000 postings starts without rendering 1,000 descriptions."""
+        return render_markdown(self.markdown)
 
     @property
     def internship(self) -> bool:
@@ -304,7 +319,7 @@ def _split_front_matter(text: str) -> tuple[Any, str]:
     parts = re.split(r"^---[ \t]*$", text, maxsplit=2, flags=re.MULTILINE)
     if len(parts) < 3:
         raise ValueError("front matter is not closed by a --- line")
-    return yaml.safe_load(parts[1]), parts[2]
+    return _yaml(parts[1]), parts[2]
 
 
 def _read(path: Path, root: Path, model: type[_Model], problems: list[str], digest: Any) -> tuple[Any, str] | None:
@@ -314,7 +329,7 @@ def _read(path: Path, root: Path, model: type[_Model], problems: list[str], dige
         digest.update(path.name.encode() + b"\0" + raw)
         text = raw.decode("utf-8")
         if path.suffix in {".yaml", ".yml"}:
-            data, body = yaml.safe_load(text), ""
+            data, body = _yaml(text), ""
         else:
             data, body = _split_front_matter(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
@@ -387,7 +402,7 @@ def load_content(root: Path) -> Content:
             problems.append(f"{rel}: salary.max: must not be below salary.min")
             continue
         job_items.append((path, meta))
-        jobs.append(Job(meta=meta, html=render_markdown(body), office=by_slug[meta.office]))
+        jobs.append(Job(meta=meta, markdown=body, office=by_slug[meta.office]))
     _check_unique("job", job_items, root, problems)
 
     categories = {c.slug: c for c in site.categories} if site else {}

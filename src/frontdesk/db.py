@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -231,6 +232,61 @@ def migrate(url: str, revision: str = "head") -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+
+
+_REVISION = re.compile(r"^revision(?:\s*:[^=]*)?\s*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision(?:\s*:[^=]*)?\s*=\s*(.+)$", re.M)
+
+
+def _script_heads() -> set[str] | None:
+    """The newest revisions among the migration scripts, read as text; None when a script is not understood."""
+    revisions, parents = set(), set()
+    for path in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
+        text = path.read_text()
+        rev, down = _REVISION.search(text), _DOWN_REVISION.search(text)
+        if not rev or not down:
+            return None
+        revisions.add(rev[1])
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", down[1]))
+    return (revisions - parents) or None
+
+
+def at_head(url: str) -> bool:
+    """Whether the database is at the newest migration, checked without importing Alembic.
+
+    `frontdesk serve` migrates at every start, and importing Alembic and walking its scripts is a large part of
+    start-up even when there is nothing to do. This check reads the scripts' revision ids as text and the
+    `alembic_version` table directly; when it says False, or cannot tell, Alembic decides (`migrate`).
+    """
+    heads = _script_heads()
+    if heads is None:
+        return False
+    path = _sqlite_path(url)
+    try:
+        if path is not None:
+            import sqlite3
+
+            if not path.exists():
+                return False
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+                current = {row[0] for row in conn.execute("SELECT version_num FROM alembic_version")}
+        elif url.startswith("postgresql"):
+
+            async def read() -> set[str]:
+                engine = create_async_engine(url)
+                try:
+                    async with engine.connect() as conn:
+                        rows = await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+                        return {row[0] for row in rows}
+                finally:
+                    await engine.dispose()
+
+            current = asyncio.run(read())
+        else:
+            return False
+    except Exception:  # no table yet, unreachable, locked: let Alembic decide and report
+        return False
+    return current == heads
 
 
 def pending_migrations(url: str) -> list[str]:

@@ -76,13 +76,13 @@ def snapshot(root: Path) -> Snapshot:
     return frozenset(found)
 
 
-async def watch(app: Any, *, interval: float = POLL_SECONDS) -> None:
-    """Poll the content directory; reload once a change has settled."""
+async def watch(app: Any) -> None:
+    """Poll the content directory every POLL_SECONDS; reload once a change has settled."""
     root = Path(app.state.settings.content_dir)
     seen = await asyncio.to_thread(snapshot, root)
     pending: Snapshot | None = None
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(POLL_SECONDS)
         now = await asyncio.to_thread(snapshot, root)
         if now == seen:
             pending = None
