@@ -220,3 +220,15 @@ def test_slot_markers_need_a_registered_filler():
         Slots().marker("nope")
     with pytest.raises(ValueError, match="slot names"):
         Slots().register("Bad Name", str)
+
+
+@pytest.mark.browser
+def test_the_form_learns_where_the_visitor_came_from_in_the_browser(live_server, page):
+    """The cached Request Info page leaves `page` empty; site.js fills it from a same-site referrer."""
+    page.route("https://**/*", lambda route: route.abort())
+    page.goto(live_server.url + OFFICE)
+    page.get_by_role("link", name="Request info").first.click()
+    page.wait_for_url("**/request-info")
+    assert page.locator("input[name=page]").input_value() == OFFICE
+    page.goto(live_server.url + "/request-info")  # typed in: no referrer, nothing to fill
+    assert page.locator("input[name=page]").input_value() == ""
