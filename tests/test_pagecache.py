@@ -10,7 +10,8 @@ import zlib
 import brotli
 import pytest
 
-from frontdesk.pagecache import SLOT_MARKER, Page, Rendered, Slots, negotiate
+from frontdesk.encoding import negotiate
+from frontdesk.pagecache import SLOT_MARKER, Page, Rendered, Slots
 
 OFFICE = "/offices/sioux-falls-agency"
 JOB = "/careers/licensed-insurance-agent"
@@ -207,8 +208,8 @@ def test_gzip_with_slots_is_valid_for_any_value(value):
     html = mark + "<p>" + "lorem ipsum " * 100 + mark + "</p>" + "dolor " * 50 + mark
     page = Page(Rendered(html), _slots({"a": value}))
     now = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
-    identity, _ = page._response("identity", int(now.timestamp()))
-    gz, _ = page._response("gzip", int(now.timestamp()))
+    identity, _ = page._body("identity", int(now.timestamp()))
+    gz, _ = page._body("gzip", int(now.timestamp()))
     escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").replace("'", "&#x27;")
     assert identity == html.replace(mark, escaped).encode()
     assert gzip.decompress(gz) == identity

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages, reload, views
+from frontdesk import __version__, careers, pages, reload, views
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.content import Content, load_content
@@ -132,6 +132,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
 
     routes = [
         *pages.routes,
+        *careers.routes,
         *views.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
     ]

@@ -1,32 +1,29 @@
 """The page cache: each public page is rendered once per content version and day, then served as bytes.
 
 Content changes only when an editor changes a file, so rendering a page anew for every visit is wasted
-work. A view asks for its page by a key::
+work. A view asks for its page by a key (see `pages.cached`), and the builder runs only when the cache has
+no page for that key in the current *generation*: the current `Content` object and the current day (job
+postings open and close by date). A reload that swaps `app.state.content`, or midnight, starts a new
+generation and drops every page at once.
 
-    return pages.cached(request, ("office", slug), lambda content, day: Rendered(html=...))
+What a `Page` holds, and why:
 
-and the builder runs only when the cache has no page for that key in the current *generation*: the
-current `Content` object and the current day (job postings open and close by date). A reload that swaps
-`app.state.content`, or midnight, starts a new generation and drops every page at once.
+- Its bytes, encoded once (encoding.py): identity at build time, gzip and brotli on the first request that
+  accepts them.
+- An ETag per encoding (a hash of the bytes, suffixed `-gz`/`-br`, because each encoding is a different
+  representation), so `If-None-Match` answers 304 without touching a template.
+- Ready header lists: Content-Type, Content-Length, ETag, Cache-Control and `Vary: Accept-Encoding`.
 
-What a page holds, and why:
+Nothing per visitor may enter a page: builders never see the request, so cookies, headers and the client
+address are out of reach, and the bytes can go to any visitor and to any CDN.
 
-- Its bytes, encoded once: identity at build time, gzip and brotli on the first request that accepts them.
-- A strong ETag per encoding (a hash of the bytes, suffixed `-gz`/`-br`, because each encoding is a
-  different representation), so `If-None-Match` answers 304 without touching a template.
-- Prebuilt header lists (Content-Type, Content-Length, ETag, Cache-Control, `Vary: Accept-Encoding`).
-
-Nothing per visitor may enter a page: builders get the content and the day, never the request, so cookies,
-headers and the client address are out of reach, and the bytes can go to any visitor and to any CDN.
-
-**Slots** are the one exception, for values that must differ per *response* but never per *visitor* (the
-form's time-trap token: signed "rendered at" time). A template writes `{{ slot("form_token") }}`; in a cached
-render that emits a fixed marker (`SLOT_MARKER`), which `respond()` replaces with the registered filler's
-value for each response, before compression. The filler takes no arguments, so it cannot read the request.
-A page with slots gets a weak ETag (`W/"..."`: the same page, not the same bytes), is served as identity or
-gzip, and its gzip body is assembled from segments compressed once (each ends on a deflate full flush) with
-the slot values in stored blocks between them: a few microseconds, not a recompression. Outside a cached
-render `slot()` returns the value itself, so the same template serves error re-renders unchanged.
+**Slots** are the one exception, for values that must differ per *response* but never per *visitor*, such
+as the form's time-trap token (the signed time it was shown). A cached render puts `Slots.marker(name)` in
+the template context; the marker splits the page into fixed parts, and each response puts the registered
+filler's value between them, before compression (gzip from segments compressed once; brotli at most once
+per second). A filler takes no arguments, so it cannot read the request, and runs at most once a second.
+A page with slots carries a weak ETag (`W/`: the same page, not the same bytes) that also changes every
+`SLOT_ETAG_SECONDS`, so a 304 never lets a browser or CDN keep a token much older than that.
 
 After a view has served a page, `remember()` files the request's exact path and query string under it, and
 `PageCacheMiddleware` answers the next identical GET or HEAD before routing: a dict lookup, a conditional
@@ -40,32 +37,26 @@ import datetime as dt
 import hashlib
 import html
 import re
-import struct
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-import brotli
 from markupsafe import Markup
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from frontdesk.encoding import CODINGS, MIN_COMPRESS, GzipSegments, compress, etag_matches, negotiate
+
 SLOT_MARKER = "\x00slot:{name}\x00"  # NUL cannot come from content: YAML rejects it, Markdown replaces it
 _SLOT_RE = re.compile(rb"\x00slot:([a-z0-9_]+)\x00")
 _SLOT_NAME = re.compile(r"^[a-z0-9_]+$")
-# A page with slots carries a weak ETag that changes every hour, so a 304 never lets a browser or CDN keep a
-# time-trap token much older than that (tokens are refused as too old after FRONTDESK_FORM_MAX_AGE_SECONDS).
-SLOT_ETAG_SECONDS = 3600
-
-MIN_COMPRESS = 512  # smaller bodies gain nothing from compression
-GZIP_LEVEL = 6
-BROTLI_QUALITY = 5  # 0.3 ms for a 10 kB page, within 2% of quality 9 (which takes 30x longer)
-_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, mtime 0, unknown OS
+SLOT_ETAG_SECONDS = 3600  # tokens are refused as too old after FRONTDESK_FORM_MAX_AGE_SECONDS (24 h)
 _ETAG_SUFFIX = {"identity": "", "gzip": "-gz", "br": "-br"}
 # CDNs and browsers may keep a page 5 minutes, then serve it stale for 10 more while they revalidate.
 PUBLIC_CACHE = "public, max-age=300, stale-while-revalidate=600"
+
+Headers = list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True)
@@ -76,9 +67,6 @@ class Rendered:
     status: int = 200
     media_type: str = "text/html; charset=utf-8"
     cache_control: str = PUBLIC_CACHE
-
-
-Builder = Callable[[Any, dt.date], Rendered]
 
 
 class Slots:
@@ -114,61 +102,6 @@ class Slots:
         return tuple(filled[n] for n in names)
 
 
-_accept_memo: dict[bytes, str] = {}
-
-
-def negotiate(accept_encoding: bytes) -> str:
-    """The best of br, gzip and identity for an Accept-Encoding header (q-values honoured, memoized)."""
-    found = _accept_memo.get(accept_encoding)
-    if found is not None:
-        return found
-    weights: dict[str, float] = {}
-    for part in accept_encoding.decode("latin-1").lower().split(","):
-        name, _, params = part.strip().partition(";")
-        q = 1.0
-        params = params.replace(" ", "")
-        if params.startswith("q="):
-            try:
-                q = float(params[2:])
-            except ValueError:
-                q = 0.0
-        weights[name.strip()] = q
-    star = weights.get("*", 0.0)
-    best, best_q = "identity", 0.0
-    for coding in ("br", "gzip"):  # at equal weight brotli wins: smaller
-        q = weights.get(coding, star)
-        if q > best_q:
-            best, best_q = coding, q
-    if len(_accept_memo) > 256:  # headers come in a handful of shapes; a flood of odd ones must not grow this
-        _accept_memo.clear()
-    _accept_memo[accept_encoding] = best
-    return best
-
-
-def _etag_matches(if_none_match: bytes, etag: bytes) -> bool:
-    """Weak comparison (RFC 9110 13.1.2), as If-None-Match requires."""
-    if if_none_match == etag:
-        return True
-    plain = etag.removeprefix(b"W/")
-    for tag in if_none_match.split(b","):
-        tag = tag.strip()
-        if tag == b"*" or tag.removeprefix(b"W/") == plain:
-            return True
-    return False
-
-
-def _stored_block(data: bytes) -> bytes:
-    """Non-final deflate stored blocks holding `data` (each at most 65535 bytes), byte-aligned."""
-    out = []
-    for i in range(0, len(data), 65535):
-        chunk = data[i : i + 65535]
-        out.append(b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk)
-    return b"".join(out)
-
-
-Headers = list[tuple[bytes, bytes]]
-
-
 class Page:
     """One rendered page: its bytes per encoding, ETags and ready header lists."""
 
@@ -180,101 +113,64 @@ class Page:
         self.slot_names: tuple[str, ...] = tuple(p.decode() for p in parts[1::2])
         self.slots = slots
         self.digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        self.encodings: tuple[str, ...] = ("br", "gzip") if len(body) >= MIN_COMPRESS else ()
-        self.conditional = self.status == 200  # 304 answers only stand in for a 200
+        self.codings: tuple[str, ...] = CODINGS if len(body) >= MIN_COMPRESS else ()
+        self.conditional = self.status == 200  # a 304 only ever stands in for a 200
         self.size = len(body)
         self._common: Headers = [
             (b"content-type", rendered.media_type.encode()),
             (b"cache-control", rendered.cache_control.encode()),
         ]
-        if self.encodings:
+        if self.codings:
             self._common.append((b"vary", b"Accept-Encoding"))
-        self._bodies: dict[str, bytes] = {"identity": body}  # pages without slots
-        self._ready: dict[str, tuple[int, bytes, Headers]] = {}  # enc -> (second filled, body, headers)
-        self._gzip_segments: list[bytes] | None = None
-        self._gzip_prefix_crc = 0
-        self._epoch = -1
+        self._identity = body  # the page as rendered (with markers, if it has slots)
+        self._gzip: GzipSegments | None = None
+        # coding -> (second it was filled for, body, headers); pages without slots fill each coding once.
+        self._ready: dict[str, tuple[int, bytes, Headers]] = {}
+        self._period = -1
         self._set_etags("")
 
     def _set_etags(self, period: str) -> None:
-        """ETags and the header lists that carry them; pages with slots renew them every SLOT_ETAG_SECONDS."""
         weak = "W/" if self.slot_names else ""
         self.etags = {
-            enc: f'{weak}"{self.digest}{period}{_ETAG_SUFFIX[enc]}"'.encode() for enc in ("identity", *self.encodings)
+            c: f'{weak}"{self.digest}{period}{_ETAG_SUFFIX[c]}"'.encode() for c in ("identity", *self.codings)
         }
         self.heads: dict[str, Headers] = {}
         self.not_modified: dict[str, Headers] = {}
-        for enc, etag in self.etags.items():
-            head = list(self._common)
-            if self.conditional:
-                head.append((b"etag", etag))
-            self.not_modified[enc] = [h for h in head if h[0] != b"content-type"]
-            if enc != "identity":
-                head.append((b"content-encoding", enc.encode()))
-            self.heads[enc] = head
+        for coding, etag in self.etags.items():
+            head = [*self._common, (b"etag", etag)] if self.conditional else list(self._common)
+            self.not_modified[coding] = [h for h in head if h[0] != b"content-type"]
+            if coding != "identity":
+                head.append((b"content-encoding", coding.encode()))
+            self.heads[coding] = head
         self._ready.clear()
 
-    # Bodies -------------------------------------------------------------------------------------------
-
-    def _encode(self, identity: bytes, enc: str) -> bytes:
-        if enc == "br":
-            return brotli.compress(identity, quality=BROTLI_QUALITY)
-        if enc == "gzip":
-            c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
-            deflated = c.compress(identity) + c.flush()
-            return _GZIP_HEADER + deflated + struct.pack("<II", zlib.crc32(identity), len(identity) & 0xFFFFFFFF)
-        return identity
-
-    def _filled_gzip(self, values: tuple[bytes, ...]) -> bytes:
-        """gzip of the page with `values` in its slots, from segments compressed once (see the module doc)."""
-        segments = self._gzip_segments
-        if segments is None:
-            segments = []
-            for i, static in enumerate(self.statics):
-                c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
-                last = i == len(self.statics) - 1
-                segments.append(c.compress(static) + c.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH))
-            self._gzip_segments = segments
-            self._gzip_prefix_crc = zlib.crc32(self.statics[0])
-            self.size += sum(len(s) for s in segments)
-        crc = self._gzip_prefix_crc
-        length = len(self.statics[0])
-        out = [_GZIP_HEADER, segments[0]]
-        for value, static, segment in zip(values, self.statics[1:], segments[1:], strict=True):
-            crc = zlib.crc32(static, zlib.crc32(value, crc))
-            length += len(value) + len(static)
-            out += (_stored_block(value), segment)
-        out.append(struct.pack("<II", crc, length & 0xFFFFFFFF))
-        return b"".join(out)
-
-    def _response(self, enc: str, second: int) -> tuple[bytes, Headers]:
-        """The body and headers for one encoding; with slots, refilled when the second changes."""
-        ready = self._ready.get(enc)
-        if ready is not None and (ready[0] == second or not self.slot_names):
+    def _body(self, coding: str, second: int) -> tuple[bytes, Headers]:
+        """The body and headers in one coding; a page with slots is refilled when the second changes."""
+        ready = self._ready.get(coding)
+        if ready is not None and (not self.slot_names or ready[0] == second):
             return ready[1], ready[2]
-        values = self.slots.values(self.slot_names, second) if self.slot_names else ()
         if not self.slot_names:
-            body = self._bodies.get(enc)
-            if body is None:
-                body = self._bodies[enc] = self._encode(self._bodies["identity"], enc)
-                self.size += len(body)
-        elif enc == "gzip":
-            body = self._filled_gzip(values)
+            body = compress(self._identity, coding)
         else:
-            parts = [self.statics[0]]
-            for value, static in zip(values, self.statics[1:], strict=True):
-                parts += (value, static)
-            body = self._encode(b"".join(parts), enc)  # brotli: at most once per change of the values
-        if ready is None and self.slot_names:
+            values = self.slots.values(self.slot_names, second)
+            if coding == "gzip":
+                if self._gzip is None:
+                    self._gzip = GzipSegments(self.statics)
+                    self.size += self._gzip.size
+                body = self._gzip.fill(values)
+            else:
+                parts = [self.statics[0]]
+                for value, static in zip(values, self.statics[1:], strict=True):
+                    parts += (value, static)
+                body = compress(b"".join(parts), coding)  # brotli: at most once a second
+        if ready is None and coding != "identity":
             self.size += len(body)
-        headers = [*self.heads[enc], (b"content-length", str(len(body)).encode())]
-        self._ready[enc] = (second, body, headers)
+        headers = [*self.heads[coding], (b"content-length", str(len(body)).encode())]
+        self._ready[coding] = (second, body, headers)
         return body, headers
 
-    # Responding ---------------------------------------------------------------------------------------
-
     async def respond(self, scope: Scope, send: Send, now: dt.datetime) -> None:
-        """Answer one GET or HEAD: negotiate the encoding, then 304, or the body with its slots filled for `now`."""
+        """Answer a GET or HEAD: negotiate the coding, then a 304, or the body with its slots filled for `now`."""
         accept = inm = b""
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
@@ -284,19 +180,21 @@ class Page:
         second = 0
         if self.slot_names:
             second = int(now.timestamp())
-            epoch = second // SLOT_ETAG_SECONDS
-            if epoch != self._epoch:
-                self._epoch = epoch
-                self._set_etags(f".{epoch}")
-        enc = negotiate(accept) if self.encodings and accept else "identity"
-        if inm and self.conditional and _etag_matches(inm, self.etags[enc]):
-            await send({"type": "http.response.start", "status": 304, "headers": list(self.not_modified[enc])})
+            if second // SLOT_ETAG_SECONDS != self._period:
+                self._period = second // SLOT_ETAG_SECONDS
+                self._set_etags(f".{self._period}")
+        coding = negotiate(accept) if self.codings and accept else "identity"
+        if inm and self.conditional and etag_matches(inm, self.etags[coding]):
+            await send({"type": "http.response.start", "status": 304, "headers": list(self.not_modified[coding])})
             await send({"type": "http.response.body", "body": b""})
             return
-        body, headers = self._response(enc, second)
+        body, headers = self._body(coding, second)
         # A copy: middleware outside may append to the list in place (MutableHeaders does), and these are shared.
         await send({"type": "http.response.start", "status": self.status, "headers": list(headers)})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+Builder = Callable[[Any, dt.date], Rendered]
 
 
 class PageCache:
@@ -311,8 +209,8 @@ class PageCache:
         self.max_routes = max_routes
         self.state: State | None = None  # set by create_app: where the current content lives
         self.renders = 0  # builders run, for tests and the benchmark
-        self._generation: tuple[int, dt.date | None] = (0, None)
         self._content: Any = None
+        self._day: dt.date | None = None
         self._pages: OrderedDict[Hashable, Page] = OrderedDict()
         self._routes: dict[tuple[str, bytes], Page] = {}
         self._derived: dict[Hashable, Any] = {}
@@ -322,41 +220,35 @@ class PageCache:
         self._routes.clear()
         self._derived.clear()
 
-    def _check(self, content: Any) -> dt.date:
+    def _generation(self, content: Any) -> dt.date:
         day = self.clock().date()
-        if content is not self._content or day != self._generation[1]:
+        if content is not self._content or day != self._day:
             self.clear()
-            self._content = content
-            self._generation = (id(content), day)
+            self._content, self._day = content, day
         return day
-
-    @property
-    def bytes(self) -> int:
-        return sum(p.size for p in self._pages.values())
 
     def page(self, content: Any, key: Hashable, build: Builder) -> Page:
         """The cached page for `key`, building it with `build(content, day)` if this generation has none."""
-        day = self._check(content)
+        day = self._generation(content)
         found = self._pages.get(key)
         if found is not None:
             self._pages.move_to_end(key)
             return found
-        rendered = build(content, day)
+        page = Page(build(content, day), self.slots)
         self.renders += 1
-        page = Page(rendered, self.slots)
         self._pages[key] = page
         self._evict()
         return page
 
     def derived(self, content: Any, key: Hashable, compute: Callable[[dt.date], Any]) -> Any:
-        """A value computed once per generation (e.g. the sorted open jobs), dropped with the pages."""
-        day = self._check(content)
+        """A value computed once per generation (e.g. the indexed open jobs), dropped with the pages."""
+        day = self._generation(content)
         if key not in self._derived:
             self._derived[key] = compute(day)
         return self._derived[key]
 
     def _evict(self) -> None:
-        total = self.bytes
+        total = sum(p.size for p in self._pages.values())
         while total > self.max_bytes and len(self._pages) > 1:
             _, old = self._pages.popitem(last=False)
             total -= old.size
@@ -378,8 +270,8 @@ class PageCache:
         return page
 
     def current(self, now: dt.datetime) -> bool:
-        """Is `now` in the day the cached pages were built for? (Job postings open and close by date.)"""
-        if now.date() == self._generation[1]:
+        """Is `now` in the day the cached pages were built for? If not, they are dropped."""
+        if now.date() == self._day:
             return True
         self.clear()
         return False

@@ -1,8 +1,8 @@
 """Public pages: the GET views that turn content into HTML, once, and serve the bytes.
 
 A view checks what it must (does the slug exist? is the job open?), then asks
-`cached()` for its page by a key. The builder (`_office`, `_careers`, ...) runs
-only when the page cache has no page for that key in this content version and
+`cached()` for its page by a key. The builder (`_home`, `_office`, ...; the
+careers list is in careers.py, the form pages in views.py) runs only when the page cache has no page for that key in this content version and
 day. It receives a `PageEnv` (the app, the `Content` snapshot, the day and the
 URL's feedback state), never the request, so nothing about the visitor can reach
 the bytes that every visitor, and any CDN, gets. See pagecache.py for
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from frontdesk import jsonld
-from frontdesk.content import EMPLOYMENT_TYPES, Content, Job, render_markdown
+from frontdesk.content import Content, Job, render_markdown
 from frontdesk.pagecache import PUBLIC_CACHE, Page, PageCache, Rendered
 from frontdesk.spam import issue_token
 
@@ -227,111 +226,6 @@ def _office(env: PageEnv, *, slug: str) -> Rendered:
     return env.render("pages/office.html", context, path)
 
 
-def type_values(job: Job) -> tuple[str, ...]:
-    """The `?type=` values a posting matches: internship, or job and its employment type (full-time, ...)."""
-    if job.meta.employment_type == "INTERN":
-        return ("internship",)
-    return ("job", job.meta.employment_type.lower().replace("_", "-"))
-
-
-TYPE_CHOICES = [("job", "Jobs"), ("internship", "Internships")] + [
-    (t.lower().replace("_", "-"), t.replace("_", " ").title()) for t in EMPLOYMENT_TYPES if t != "INTERN"
-]
-_TYPE_VALUES = frozenset(v for v, _ in TYPE_CHOICES)
-UNKNOWN = "-"  # a filter value that names nothing: matches no posting and selects no option
-
-
-@dataclass(frozen=True)
-class Listing:
-    """Open jobs (newest first) indexed by filter value, built once per content version and day.
-
-    A filter is then a set intersection of positions, not a scan of every posting: with 1,000 postings an
-    uncached filter answers in about a millisecond, most of it rendering the twenty cards shown.
-    """
-
-    jobs: tuple[Job, ...]
-    positions: dict[tuple[str, str], frozenset[int]]  # ("type"|"office"|"department", value) -> positions
-    departments: tuple[tuple[str, str], ...]  # (slug, name), by name
-    offices: frozenset[str]
-
-    @classmethod
-    def build(cls, content: Content, day: dt.date) -> Listing:
-        jobs = tuple(content.open_jobs(day))
-        positions: dict[tuple[str, str], set[int]] = {}
-        departments = {}
-        for i, job in enumerate(jobs):
-            dept = slugify(job.meta.department)
-            departments[dept] = job.meta.department
-            keys = [("type", t) for t in type_values(job)] + [("office", job.meta.office), ("department", dept)]
-            for key in keys:
-                positions.setdefault(key, set()).add(i)
-        return cls(
-            jobs=jobs,
-            positions={k: frozenset(v) for k, v in positions.items()},
-            departments=tuple(sorted(departments.items(), key=lambda d: d[1])),
-            offices=frozenset(o.slug for o in content.offices),
-        )
-
-    def matching(self, filters: dict[str, str]) -> list[int]:
-        """Positions of the postings that match every filter, newest first."""
-        if UNKNOWN in filters.values():
-            return []
-        chosen = [self.positions.get(item, frozenset()) for item in filters.items()]
-        if not chosen:
-            return list(range(len(self.jobs)))
-        return sorted(frozenset.intersection(*chosen))
-
-
-async def careers(request: Request) -> Response:
-    content = content_of(request)
-    listing: Listing = derived(request, "listing", lambda day: Listing.build(content, day))
-    q = request.query_params
-    valid = {"type": _TYPE_VALUES, "office": listing.offices, "department": {d for d, _ in listing.departments}}
-    filters = {}
-    for name in ("type", "office", "department"):
-        value = q.get(name, "").strip().lower()
-        if value:
-            filters[name] = value if value in valid[name] else UNKNOWN
-    found = listing.matching(filters)
-    try:
-        page = max(1, int(q.get("page", "1")))
-    except ValueError:
-        page = 1
-    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
-    page = min(page, pages)
-    shown = [listing.jobs[i] for i in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
-    key = ("careers", *(filters.get(n, "") for n in ("type", "office", "department")), page)
-    build = functools.partial(
-        _careers, filters=filters, jobs=shown, total=len(found), page=page, pages=pages, departments=listing.departments
-    )
-    return cached(request, key, build)
-
-
-def _careers(
-    env: PageEnv,
-    *,
-    filters: dict[str, str],
-    jobs: list[Job],
-    total: int,
-    page: int,
-    pages: int,
-    departments: tuple[tuple[str, str], ...],
-) -> Rendered:
-    context = {
-        "title": "Careers & Internships",
-        "description": f"Open jobs and internships at {env.content.site.name}.",
-        "jobs": jobs,
-        "total": total,
-        "page": page,
-        "pages": pages,
-        "filters": filters,
-        "page_query": lambda n: "?" + urlencode({**filters, "page": n}),
-        "type_choices": TYPE_CHOICES,
-        "departments": departments,
-    }
-    return env.render("pages/careers.html", context, "/careers")
-
-
 async def job(request: Request) -> Response:
     slug = request.path_params["slug"]
     if job_by_slug(request, slug) is None:
@@ -421,7 +315,6 @@ routes = [
     Route("/", home, name="home"),
     Route("/offices", offices, name="offices"),
     Route("/offices/{slug}", office, name="office"),
-    Route("/careers", careers, name="careers"),
     Route("/careers/{slug}", job, name="job"),
     Route("/customer-care", customer_care, name="customer_care"),
     Route("/sitemap.xml", sitemap, name="sitemap"),
