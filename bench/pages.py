@@ -112,6 +112,7 @@ class Server:
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
         self.startup = wait_ready(port, self.proc)
+        self.startup_cpu = self.cpu_seconds()
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far."""
@@ -211,15 +212,20 @@ def generate_jobs(target: Path, count: int) -> None:
         (target / "careers" / f"generated-position-{i:04d}.md").write_text(body)
 
 
-def measure_startup(content: Path, data: Path, pin: list[str], runs: int = 3) -> float:
-    """The median time from `frontdesk serve` starting to its first answer (migrations already applied)."""
+def measure_startup(content: Path, data: Path, pin: list[str], runs: int = 3) -> tuple[float, float]:
+    """Median seconds from `frontdesk serve` starting to its first answer, and its CPU seconds until then.
+
+    Migrations are already applied, as on any restart. The CPU time is what the start-up costs; the wall
+    time adds whatever else the machine was doing.
+    """
     start_frontdesk(content, data, pin, migrate=True).stop()  # unmeasured: writes byte-code, warms the disk cache
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
         server = start_frontdesk(content, data, pin, migrate=True)
-        times.append(server.startup)
+        walls.append(server.startup)
+        cpus.append(server.startup_cpu)
         server.stop()
-    return statistics.median(times)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def measure_filters(port: int, count: int) -> tuple[list[float], str]:
@@ -357,10 +363,10 @@ def bench_pages(b: Bench, demo_data: Path) -> None:
 
 
 def bench_startup(b: Bench, demo_data: Path, big_content: Path, big_data: Path) -> None:
-    demo = measure_startup(DEMO_CONTENT, demo_data, b.server_pin)
-    jobs = measure_startup(big_content, big_data, b.server_pin)
-    print(f"start-up: {demo:.2f} s with the demo content (target <= 1.5 s)")
-    print(f"start-up: {jobs:.2f} s with 1,000 generated jobs (target <= 3 s)")
+    demo, demo_cpu = measure_startup(DEMO_CONTENT, demo_data, b.server_pin)
+    jobs, jobs_cpu = measure_startup(big_content, big_data, b.server_pin)
+    print(f"start-up: {demo:.2f} s ({demo_cpu:.2f} s CPU) with the demo content (target <= 1.5 s)")
+    print(f"start-up: {jobs:.2f} s ({jobs_cpu:.2f} s CPU) with 1,000 generated jobs (target <= 3 s)")
     if demo > 1.5:
         b.failures.append(f"start-up {demo:.2f} s")
     if jobs > 3:
