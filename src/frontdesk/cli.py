@@ -160,4 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m frontdesk.cli` runs this file as `__main__`, a second copy of the module. Extension modules
+    # raise `frontdesk.cli.CommandError`, so run that copy's main(), whose `except CommandError` catches them.
+    from frontdesk.cli import main as imported_main
+
+    sys.exit(imported_main())
