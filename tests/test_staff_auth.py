@@ -85,6 +85,17 @@ def test_unknown_account_and_wrong_password_look_the_same_and_cost_one_hash(ada,
     assert details == ["unknown account", "wrong password"]
 
 
+def test_a_password_typed_into_the_email_field_is_not_logged(ada):
+    sign_in(ada, "hunter2-my-secret-passphrase", "whatever it is")
+
+    async def actors(app):
+        async with app.state.db.read() as conn:
+            return list((await conn.execute(sa.select(tables.audit.c.actor))).scalars())
+
+    assert "(not an email address)" in in_app(ada, actors)
+    assert not any("hunter2" in actor for actor in in_app(ada, actors))
+
+
 def test_five_failures_lock_the_account_for_fifteen_minutes_growing_on_repeat(ada, clock):
     for _ in range(5):
         assert sign_in(ada, EMAIL, "wrong password!").status_code == 401

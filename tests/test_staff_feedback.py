@@ -184,6 +184,9 @@ def test_drill_down_shows_chart_table_reasons_and_comments(staff_client):
     odd = client.get("/staff/feedback/page", params={"path": "/<script>x"})
     assert odd.status_code == 200 and "<script>x" not in odd.text
     assert client.get("/staff/feedback/page?path=offices").status_code == 400
+    assert 'href="/a">Open the page</a>' in html
+    sneaky = client.get("/staff/feedback/page", params={"path": "/\\evil.example"})
+    assert sneaky.status_code == 200 and "Open the page" not in sneaky.text
 
 
 def test_triage_status_can_be_set(staff_client):

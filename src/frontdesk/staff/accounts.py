@@ -69,6 +69,15 @@ def lock_duration(lockouts: int) -> dt.timedelta:
     return min(LOCK_BASE * (2 ** max(0, lockouts - 1)), LOCK_MAX)
 
 
+def _typed(email: str) -> str:
+    """What to log as the actor of a sign-in for an unknown account. People sometimes type their password
+    into the email field; only something shaped like an address is kept, so no password lands in the log."""
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return "(not an email address)"
+
+
 async def _by_email(conn: AsyncConnection, email: str, *, for_update: bool = False) -> sa.Row[Any] | None:
     query = sa.select(s).where(s.c.email == email)
     if for_update and conn.dialect.name == "postgresql":
@@ -143,7 +152,7 @@ async def authenticate(db: Database, email: str, password: str, *, now: dt.datet
         new_hash = await passwords.rehash(password)
     async with db.write() as conn:
         if row is None:
-            await audit.record(conn, at=now, actor=email or "?", action="login.failed", detail="unknown account")
+            await audit.record(conn, at=now, actor=_typed(email), action="login.failed", detail="unknown account")
             return None
         row = await _by_email(conn, email, for_update=True)  # fresh counters, locked on PostgreSQL
         if row is None:

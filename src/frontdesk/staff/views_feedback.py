@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import AsyncIterator
 from urllib.parse import quote, urlencode
 
@@ -40,6 +41,8 @@ COLUMNS = [("page", "Page"), ("yes", "Yes"), ("no", "No"), ("total", "Total"), (
 COMMENTS_PAGE = 50
 EXPORT_BATCH = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A path on this site that is safe to link to: browsers read "//x" and "/\x" as another host.
+OWN_PATH = re.compile(r"/(?![/\\])[^\s\\]*")
 CSV_HEADER = ["vote_id", "page", "voted_at", "first_voted_at", "helpful", "reason", "comment", "triage"]
 
 
@@ -125,6 +128,7 @@ async def page_detail(request: Request) -> Response:
         {
             "title": f"Feedback for {page}",
             "page": page,
+            "page_href": page if OWN_PATH.fullmatch(page) else None,
             "span": span,
             "tally": tally,
             "days": days,
