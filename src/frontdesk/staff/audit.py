@@ -2,9 +2,12 @@
 
 Entries are written for sign-ins (and failed ones), sign-outs, replays,
 endpoint resumes, exports, file downloads, spam decisions, comment triage and
-account changes. Write an entry in the same transaction as the change it
-records (`record(conn, ...)`), so the log cannot claim something that was
-rolled back, nor miss something that happened. Entries are never updated or
+account changes. Where the staff code makes the change itself (sign-ins,
+triage, account changes) the entry is written in the same transaction
+(`record(conn, ...)`), so the log can neither claim something that was rolled
+back nor miss something that happened. Where a shared module owns the change
+in its own transaction (`deliveries.replay`, `submissions.release_spam`), the
+entry is written right after it succeeds. Entries are never updated or
 deleted by the application; `/staff/audit` shows them to admins.
 """
 

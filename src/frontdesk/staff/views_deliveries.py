@@ -109,13 +109,14 @@ async def _audit(request: Request, action: str, target: str, detail: str | None 
 
 async def replay_one(request: Request) -> Response:
     delivery_id = request.path_params["delivery_id"]
-    done = await deliveries.replay(request.app.state.db, delivery_id, now=request.app.state.clock())
+    db = request.app.state.db
+    if await deliveries.get(db, delivery_id) is None:
+        raise HTTPException(404, "There is no delivery with that id.")
+    done = await deliveries.replay(db, delivery_id, now=request.app.state.clock())
     if done:
         await _audit(request, "delivery.replay", delivery_id)
-    where = f"/staff/deliveries/{delivery_id}" if await deliveries.get(request.app.state.db, delivery_id) else None
-    if where is None:
-        raise HTTPException(404, "There is no delivery with that id.")
-    return RedirectResponse(f"{where}?notice={'replayed' if done else 'not_replayed'}", status_code=303)
+    notice = "replayed" if done else "not_replayed"
+    return RedirectResponse(f"/staff/deliveries/{delivery_id}?notice={notice}", status_code=303)
 
 
 def _form_date(value: object, name: str) -> dt.date:

@@ -68,7 +68,6 @@ async def overview(request: Request) -> Response:
             "oldest_age": human_age(health.oldest_pending_age(now)),
             "paused": paused,
             "weakest": weakest,
-            "month_range": {"range": "30d"},
         },
     )
 
