@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
 import re
 
@@ -13,6 +11,7 @@ from conftest import STAFF_PASSWORD
 from frontdesk import feedback
 from frontdesk.db import Database
 from frontdesk.staff import accounts
+from support import run_async
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +40,11 @@ def seed(database_url: str, password_hash: str, now: dt.datetime) -> None:
         finally:
             await db.dispose()
 
-    # Playwright's sync API keeps an event loop running in this thread, so seed from another one.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, go()).result()
+    run_async(go)  # Playwright keeps an event loop running in this thread
 
 
 def test_sign_in_open_feedback_and_see_chart_and_numbers(live_server, page, clock, staff_password_hash):
-    app = live_server.server.config.app
-    seed(app.state.settings.database_url, staff_password_hash, clock())
+    seed(live_server.database_url, staff_password_hash, clock())
     page.add_init_script(CSP_WATCH)
     page.goto(live_server.url + "/staff/feedback")
     page.wait_for_url(re.compile(r"/staff/login\?next="))

@@ -247,3 +247,45 @@ def test_audit_log_records_sign_ins(staff_client, client):
     assert "Failed sign-in" in html and "unknown account" in html and "Signed in" in html
     assert '<th scope="col">Who</th>' in html
     assert admin.get("/staff/audit?action=nope").status_code == 400
+
+
+def test_public_votes_and_leads_show_up_for_staff(staff_client):
+    """End to end: the public forms write, the staff pages read the same rows."""
+    import httpx2
+
+    client = staff_client("admin")
+
+    def form_token(path: str) -> str:
+        return re.search(r'name="_t" value="([^"]+)"', client.get(path).text).group(1)
+
+    page = "/offices/sioux-falls-agency"
+    first = client.post("/feedback", data={"_t": form_token(page), "page": page, "helpful": "yes"})
+    assert first.status_code == 303
+    again = client.post(  # the same visitor changes their mind: the vote is replaced, not added
+        "/feedback",
+        data={"_t": form_token(page), "page": page, "helpful": "no", "reason": "missing", "comment": "Parking?"},
+    )
+    assert again.status_code == 303
+    other = httpx2.Cookies()  # a second visitor, without the first one's visitor cookie
+    client.cookies, saved = other, client.cookies
+    client.post("/feedback", data={"_t": form_token(page), "page": page, "helpful": "yes"})
+    client.cookies = saved
+    html = client.get("/staff/feedback?range=7d").text
+    assert re.search(
+        rf'>{page}</a></th>\s*<td class="num">1</td>\s*<td class="num">1</td>\s*<td class="num">2</td>', html
+    )
+    assert "Parking?" in client.get(f"/staff/feedback/page?range=7d&path={page}").text
+
+    lead_form = {
+        "_t": form_token("/request-info"),
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "interest": re.search(r'<option value="([a-z-]+)"', client.get("/request-info").text).group(1),
+        "message": "Please call me.",
+        "consent": "yes",
+    }
+    assert client.post("/request-info?utm_source=newsletter", data=lead_form).status_code == 303
+    listing = client.get("/staff/submissions?email=ada@").text
+    submission_id = re.search(r'href="/staff/submissions/([0-9a-f-]{36})"', listing).group(1)
+    record = client.get(f"/staff/submissions/{submission_id}").text
+    assert "Ada Lovelace" in record and "Policy version" in record and "pending" in record

@@ -20,7 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from frontdesk import submissions
+from frontdesk import submissions, uploads
+from frontdesk.settings import Settings
 from frontdesk.staff import audit, records
 from frontdesk.staff.access import NO_STORE, choice_param, int_param, render, user
 
@@ -75,12 +76,11 @@ async def detail(request: Request) -> Response:
     )
 
 
-def stored_file(uploads_dir: Path, stored_name: str) -> Path | None:
-    """The upload's file, if it is still there. The stored name is ours (random), but check anyway that it
-    cannot point outside the uploads directory."""
-    root = uploads_dir.resolve()
-    path = (root / stored_name).resolve()
-    return path if path.parent == root and path.is_file() else None
+def stored_file(settings: Settings, stored_name: str) -> Path | None:
+    """The upload's file under the uploads directory, if it is still there (`uploads.path_of` keeps only the
+    name's last part, so a stored name can never point elsewhere)."""
+    path = uploads.path_of(settings, stored_name)
+    return path if path.is_file() else None
 
 
 async def download(request: Request) -> Response:
@@ -89,7 +89,7 @@ async def download(request: Request) -> Response:
         found = await records.upload(conn, upload_id)
     if found is None:
         raise HTTPException(404, "There is no such file.")
-    path = await run_in_threadpool(stored_file, request.app.state.settings.uploads_dir, found.stored_name)
+    path = await run_in_threadpool(stored_file, request.app.state.settings, found.stored_name)
     if path is None:
         raise HTTPException(404, "That file is no longer stored.")
     async with request.app.state.db.write() as conn:
