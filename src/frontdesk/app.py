@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, careers, pages, reload, views
+from frontdesk import __version__, careers, pages, reload, staff, views
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.content import Content, load_content
@@ -134,6 +134,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
         *pages.routes,
         *careers.routes,
         *views.routes,
+        *staff.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
     ]
     middleware = [

@@ -1,12 +1,11 @@
 """Public pages: the GET views that turn content into HTML, once, and serve the bytes.
 
-A view checks what it must (does the slug exist? is the job open?), then asks
-`cached()` for its page by a key. The builder (`_home`, `_office`, ...; the
-careers list is in careers.py, the form pages in views.py) runs only when the page cache has no page for that key in this content version and
-day. It receives a `PageEnv` (the app, the `Content` snapshot, the day and the
-URL's feedback state), never the request, so nothing about the visitor can reach
-the bytes that every visitor, and any CDN, gets. See pagecache.py for
-encodings, ETags, slots and the middleware fast path.
+A view checks what it must (does the slug exist? is the job open?), then asks `cached()` for its
+page by a key. The builder (`_home`, `_office`, ...; the careers list is in careers.py, the form
+pages in views.py) runs only when the page cache has no page for that key in this content version
+and day. It receives a `PageEnv` (the app, the `Content` snapshot, the day and the URL's feedback
+state), never the request, so nothing about the visitor can reach the bytes that every visitor, and
+any CDN, gets. See pagecache.py for encodings, ETags, slots and the middleware fast path.
 
 The template contract for cached pages: templates never read `request`; they
 get `content`, `path`, `canonical`, `feedback_page` and `feedback_state`, and
