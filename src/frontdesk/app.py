@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -165,4 +166,6 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
 
 def app_from_env() -> Starlette:
     """Entry point for `uvicorn --factory` (used by `frontdesk serve --workers N`)."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    gc.freeze()  # as in `frontdesk serve`: start-up objects stay out of full garbage collections
+    return app
