@@ -233,3 +233,29 @@ def test_the_form_learns_where_the_visitor_came_from_in_the_browser(live_server,
     assert page.locator("input[name=page]").input_value() == OFFICE
     page.goto(live_server.url + "/request-info")  # typed in: no referrer, nothing to fill
     assert page.locator("input[name=page]").input_value() == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        (b"", []),
+        (b"a=1", [(b"host", b"testserver")]),
+        (b"utm_source=x", [(b"host", b"testserver")]),
+        (b"%75tm_source=x", [(b"host", b"testserver")]),
+        (b"UTM_SOURCE=x", []),
+        (b"", [(b"host", b"testserver"), (b"referer", b"http://testserver/offices")]),
+        (b"", [(b"host", b"testserver"), (b"referer", b"https://testserver")]),
+        (b"", [(b"host", b"testserver"), (b"referer", b"https://testserver.evil.example/")]),
+        (b"", [(b"host", b"testserver"), (b"referer", b"https://testserver:8443/")]),
+        (b"", [(b"host", b"testserver"), (b"referer", b"https://search.example/?q=testserver")]),
+        (b"", [(b"referer", b"https://search.example/")]),
+        (b"", [(b"host", b"testserver"), (b"referer", b"not a url")]),
+    ],
+)
+def test_the_attribution_pre_check_never_hides_a_landing(query, headers):
+    """The cheap check that keeps attribution off the hot path agrees with the full one."""
+    from frontdesk.attribution import _landing, _maybe_landing
+
+    scope = {"type": "http", "method": "GET", "path": "/", "query_string": query, "headers": headers}
+    if _landing(scope, dt.datetime(2026, 11, 20, tzinfo=dt.UTC)) is not None:
+        assert _maybe_landing(scope)

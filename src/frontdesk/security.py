@@ -44,7 +44,7 @@ class SecurityHeadersMiddleware:
     """Adds CSP, nosniff, referrer, permissions and (over HTTPS) HSTS headers to every response.
 
     It runs on every response, cached pages included, so it does as little as it can: the header lists
-    are encoded once, here, and a response's own headers win (a view may set its own CSP) by a set lookup
+    are encoded once, here, and a response's own headers win (a view may set its own CSP) by a dict lookup
     rather than by building a `MutableHeaders` per response.
     """
 
@@ -59,6 +59,7 @@ class SecurityHeadersMiddleware:
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
         self.https_headers = [*self.headers, HSTS]
+        self.names = frozenset(name for name, _ in self.https_headers)
         self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -71,11 +72,11 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 own = message.get("headers") or []
-                if own:
-                    present = {name.lower() for name, _ in own}
-                    message["headers"] = [*own, *(h for h in extra if h[0] not in present)]
+                present = dict(own)  # ASGI response header names are lowercase
+                if self.names.isdisjoint(present):
+                    message["headers"] = [*own, *extra]
                 else:
-                    message["headers"] = list(extra)
+                    message["headers"] = [*own, *(h for h in extra if h[0] not in present)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
