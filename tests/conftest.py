@@ -250,3 +250,7 @@ def page(browser: Any) -> Iterator[Any]:
     pg.problems = problems
     yield pg
     context.close()
+
+
+# A real webhook receiver (uvicorn on 127.0.0.1) for delivery tests; see tests/receiver.py.
+from receiver import receiver  # noqa: E402, F401

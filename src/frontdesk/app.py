@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages
+from frontdesk import __version__, metrics, outbox, pages
 from frontdesk.assets import Assets
 from frontdesk.content import Content, load_content
 from frontdesk.db import Database
@@ -129,6 +129,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     routes = [
         *pages.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
+        Route("/metrics", metrics.endpoint, name="metrics"),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
@@ -146,6 +147,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     app.state.db = db
     app.state.templates = make_templates(settings, assets)
     app.state.startup_hooks = []
+    if settings.run_worker:
+        app.state.startup_hooks.append(outbox.startup_hook)
     return app
 
 

@@ -1,0 +1,372 @@
+"""The delivery worker: claim due deliveries with a lease, POST them signed, record what happened.
+
+A delivery row is written by `submissions.accept()` in the submission's own
+transaction, so the worker only ever moves existing rows forward::
+
+    claim  (state=pending, due, lease free or expired) -> lease_until=now+lease, lease_owner=me
+    post   (crm.post: signed with standardwebhooks, one shared httpx2 client, total timeout)
+    record (one transaction for every result that finished meanwhile: attempt rows + delivery rows)
+
+Why a lease and not a "sending" state: a worker that dies (kill -9, power cut)
+leaves nothing to clean up; its claims simply expire and another worker, or
+the same one restarted, takes them again. The price is at-least-once delivery:
+a POST that succeeded just before a crash may be sent again, under the same
+`webhook-id`, which is why receivers deduplicate on it.
+
+Claiming is safe with many workers: on PostgreSQL `SELECT ... FOR UPDATE SKIP
+LOCKED` makes concurrent claimers pass over each other's rows; on SQLite the
+claim runs inside `db.write()`, a `BEGIN IMMEDIATE` transaction, so only one
+claimer (in any process) looks at the queue at a time.
+
+Speed without hurting the site: up to `concurrency` POSTs are in flight; the
+worker refills in batches once half the slots are free (one claim transaction
+per batch), and results are group-committed (whoever records first writes
+everything finished so far). When the CRM keeps failing, a small breaker stops
+claiming and probes with one delivery at a time, so an outage costs neither
+the CRM nor the site's database a storm of doomed attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import random
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import sqlalchemy as sa
+from starlette.applications import Starlette
+
+from frontdesk import crm, deliveries, tables
+from frontdesk.db import Database
+from frontdesk.settings import Settings
+
+log = logging.getLogger("frontdesk.outbox")
+
+DEFAULT_CONCURRENCY = 16
+SHUTDOWN_GRACE = 10.0  # seconds to let in-flight POSTs finish before their leases are released
+JITTER = 0.1  # each retry delay is scaled by a random factor in [1 - JITTER, 1 + JITTER]
+BREAKER_THRESHOLD = 10  # consecutive failed attempts before the worker backs off
+BREAKER_MAX_HOLD = 30.0
+
+d = tables.deliveries
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    payload: dict[str, Any]
+    attempts: int  # attempts made before this one
+
+
+@dataclass(frozen=True)
+class Step:
+    """What an answer means for the delivery: its next state and the attempt log's outcome."""
+
+    state: str  # pending | delivered | failed
+    outcome: str  # delivered | retry | failed | paused
+    next_attempt_at: dt.datetime | None = None
+    counts: bool = True  # a 410 pause does not use up an attempt
+
+
+def next_step(
+    answer: crm.Answer, attempts_before: int, schedule: tuple[float, ...], now: dt.datetime, rng: random.Random
+) -> Step:
+    """The retry policy, in one pure function.
+
+    The first attempt happens when the delivery is accepted; after the n-th failed attempt the next one
+    waits `schedule[n-1]` seconds (± jitter), so a schedule of k steps allows k + 1 attempts in all.
+    A 429/503 Retry-After can only lengthen the wait, never shorten it.
+    """
+    if answer.ok:
+        return Step("delivered", "delivered")
+    if answer.status == 410:
+        return Step("pending", "paused", now, counts=False)
+    made = attempts_before + 1
+    if made > len(schedule):
+        return Step("failed", "failed")
+    delay = schedule[made - 1] * (1 + rng.uniform(-JITTER, JITTER))
+    if answer.retry_after is not None:
+        delay = max(delay, answer.retry_after)
+    return Step("pending", "retry", now + dt.timedelta(seconds=delay))
+
+
+@dataclass(frozen=True)
+class _Result:
+    item: Claimed
+    answer: crm.Answer
+    step: Step
+    at: dt.datetime
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        client: httpx2.AsyncClient,
+        *,
+        clock: Clock = utcnow,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        owner: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.clock = clock
+        self.url = settings.crm_webhook_url
+        self.signer = crm.Signer(settings.crm_webhook_secret) if settings.crm_webhook_secret else None
+        self.schedule = settings.retry_schedule
+        self.timeout = settings.webhook_timeout
+        self.poll = settings.worker_poll_seconds
+        self.lease = dt.timedelta(seconds=settings.lease_seconds)
+        self.concurrency = max(1, concurrency)
+        self.owner = owner or f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._breaker_cap = min(BREAKER_MAX_HOLD, max(self.schedule, default=0.0))
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._runner: asyncio.Task[None] | None = None
+        self._results: list[_Result] = []
+        self._flush_lock = asyncio.Lock()
+        self._hold_until = 0.0  # monotonic; no new claims before it (Retry-After, breaker)
+        self._failures_in_row = 0
+        self._paused: bool | None = None  # the endpoint answered 410 and staff have not resumed it
+        self._paused_checked = 0.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.signer)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    # -- claiming ----------------------------------------------------------------------------------
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        """Lease up to `limit` due deliveries to this worker, oldest due first."""
+        now = self.clock()
+        due = (
+            sa.select(d.c.id, d.c.payload, d.c.attempts)
+            .where(
+                d.c.state == "pending",
+                d.c.next_attempt_at <= now,
+                sa.or_(d.c.lease_until.is_(None), d.c.lease_until <= now),
+            )
+            .order_by(d.c.next_attempt_at)
+            .limit(limit)
+        )
+        if not self.db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        async with self.db.write() as conn:
+            rows = (await conn.execute(due)).all()
+            if rows:
+                await conn.execute(
+                    d.update()
+                    .where(d.c.id.in_([r.id for r in rows]))
+                    .values(lease_until=now + self.lease, lease_owner=self.owner)
+                )
+        return [Claimed(r.id, r.payload, r.attempts) for r in rows]
+
+    async def _paused_now(self) -> bool:
+        """Is the endpoint paused? Read from the database at most once per poll interval."""
+        if self._paused is None or time.monotonic() - self._paused_checked >= self.poll:
+            p = tables.endpoint_pauses
+            async with self.db.read() as conn:
+                row = (await conn.execute(sa.select(p.c.endpoint).where(p.c.endpoint == self.url))).first()
+            self._paused, self._paused_checked = row is not None, time.monotonic()
+        return bool(self._paused)
+
+    async def _claim_limit(self, free: int) -> int:
+        if not self.configured or time.monotonic() < self._hold_until or await self._paused_now():
+            return 0
+        # While the breaker is open, probe with a single delivery instead of a full batch.
+        return 1 if self._failures_in_row >= BREAKER_THRESHOLD else free
+
+    # -- delivering and recording ------------------------------------------------------------------
+
+    async def deliver(self, item: Claimed) -> None:
+        assert self.signer is not None
+        body = crm.encode_body(item.payload)
+        answer = await crm.post(
+            self.client, self.url, self.signer, item.id, body, timeout=self.timeout, now=self.clock()
+        )
+        now = self.clock()
+        step = next_step(answer, item.attempts, self.schedule, now, self.rng)
+        self._learn(answer)
+        log.info("delivery %s: %s (status %s, %d ms)", item.id, step.outcome, answer.status, answer.latency_ms)
+        await self._record(_Result(item, answer, step, now))
+
+    def _learn(self, answer: crm.Answer) -> None:
+        """Adjust this worker's pace from one answer: Retry-After, the breaker and the 410 pause."""
+        if answer.ok:
+            self._failures_in_row = 0
+            return
+        if answer.status == 410:
+            self._paused = True
+            return
+        self._failures_in_row += 1
+        hold = answer.retry_after or 0.0
+        if self._failures_in_row >= BREAKER_THRESHOLD:
+            hold = max(hold, min(self._breaker_cap, 0.5 * 2 ** (self._failures_in_row - BREAKER_THRESHOLD)))
+        if hold:
+            self._hold_until = max(self._hold_until, time.monotonic() + hold)
+
+    async def _record(self, result: _Result) -> None:
+        """Group commit: queue the result; whoever holds the lock writes everything queued so far."""
+        self._results.append(result)
+        async with self._flush_lock:
+            if not self._results:
+                return  # an earlier flush already wrote ours
+            batch, self._results = self._results, []
+            await self._write(batch)
+
+    async def _write(self, batch: list[_Result]) -> None:
+        attempts = [
+            {
+                "delivery_id": r.item.id,
+                "at": r.at,
+                "status": r.answer.status,
+                "latency_ms": r.answer.latency_ms,
+                "outcome": r.step.outcome,
+                "error": r.answer.error,
+            }
+            for r in batch
+        ]
+        rows = [
+            {
+                "b_id": r.item.id,
+                "b_state": r.step.state,
+                "b_inc": 1 if r.step.counts else 0,
+                "b_next": r.step.next_attempt_at,
+                "b_delivered": r.at if r.step.state == "delivered" else None,
+                "b_status": r.answer.status,
+                "b_error": r.answer.error,
+            }
+            for r in batch
+        ]
+        # Guarded by the owner: if our lease expired and another worker took the row, its outcome wins.
+        update = (
+            d.update()
+            .where(d.c.id == sa.bindparam("b_id"), d.c.lease_owner == self.owner)
+            .values(
+                state=sa.bindparam("b_state"),
+                attempts=d.c.attempts + sa.bindparam("b_inc", type_=sa.Integer),
+                next_attempt_at=sa.func.coalesce(sa.bindparam("b_next", type_=tables.TS), d.c.next_attempt_at),
+                delivered_at=sa.func.coalesce(sa.bindparam("b_delivered", type_=tables.TS), d.c.delivered_at),
+                last_status=sa.bindparam("b_status", type_=sa.Integer),
+                last_error=sa.bindparam("b_error", type_=sa.String),
+                lease_until=None,
+                lease_owner=None,
+            )
+        )
+        async with self.db.write() as conn:
+            await conn.execute(tables.delivery_attempts.insert(), attempts)
+            await conn.execute(update, rows)
+        for r in batch:
+            if r.step.outcome == "paused":
+                log.warning("CRM endpoint answered 410 Gone: deliveries paused until staff resume it")
+                await deliveries.pause_endpoint(self.db, self.url, reason=r.answer.error or "410 Gone", now=r.at)
+                break
+
+    # -- running -----------------------------------------------------------------------------------
+
+    async def drain_once(self) -> int:
+        """Deliver everything due now (retries that fall due meanwhile included) and return the count.
+
+        For `frontdesk worker --once` and for tests that drive the schedule with their own clock.
+        """
+        total = 0
+        while self.configured and not await self._paused_now():
+            claimed = await self.claim(self.concurrency)
+            if not claimed:
+                break
+            await asyncio.gather(*(self.deliver(item) for item in claimed))
+            total += len(claimed)
+        return total
+
+    async def run(self) -> None:
+        """Claim and deliver until `request_stop()`; in-flight deliveries are left to `stop()`."""
+        if not self.configured:
+            log.warning("no CRM webhook URL or secret: deliveries wait as pending")
+        low_water = max(1, self.concurrency // 2)
+        while not self._stop.is_set():
+            self._wake.clear()
+            free = self.concurrency - len(self._tasks)
+            if free >= low_water:
+                try:
+                    limit = await self._claim_limit(free)
+                    for item in await self.claim(limit) if limit else []:
+                        self._spawn(item)
+                except Exception:  # the database went away: log, wait, try again
+                    log.exception("claiming deliveries failed")
+            timeout = self.poll
+            if self._hold_until > time.monotonic():
+                timeout = min(timeout, self._hold_until - time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(timeout, 0.001))
+
+    def _spawn(self, item: Claimed) -> None:
+        task = asyncio.create_task(self._deliver_logged(item))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    async def _deliver_logged(self, item: Claimed) -> None:
+        try:
+            await self.deliver(item)
+        except Exception:  # recording failed; the lease will expire and the delivery be retried
+            log.exception("delivery %s could not be recorded", item.id)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()
+
+    def start(self) -> None:
+        self._runner = asyncio.create_task(self.run())
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Stop claiming, let in-flight deliveries finish for `grace` seconds, release what is left."""
+        self.request_stop()
+        if self._runner is not None:
+            await self._runner
+        if not self._tasks:
+            return
+        _, unfinished = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        if unfinished:
+            async with self.db.write() as conn:
+                await conn.execute(
+                    d.update().where(d.c.lease_owner == self.owner).values(lease_until=None, lease_owner=None)
+                )
+            log.info("released %d in-flight deliveries at shutdown", len(unfinished))
+
+
+async def startup_hook(app: Starlette, stack: contextlib.AsyncExitStack) -> None:
+    """Run the worker inside the site's process (FRONTDESK_RUN_WORKER, on by default)."""
+    settings: Settings = app.state.settings
+    client = await stack.enter_async_context(crm.make_client(settings.webhook_timeout, DEFAULT_CONCURRENCY))
+    worker = Outbox(app.state.db, settings, client, clock=app.state.clock)
+    worker.start()
+    stack.push_async_callback(worker.stop)  # runs before the client closes and the engine is disposed
+    app.state.outbox = worker
