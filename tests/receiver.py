@@ -119,7 +119,7 @@ class Receiver:
         self.requests.append((msg_id, answer))
         kind, _, arg = answer.partition(":")
         if kind == "hang":
-            while not self._release.is_set():
+            while not self._release.is_set():  # noqa: ASYNC110 - a threading.Event, set by the test's thread
                 await asyncio.sleep(0.05)
             await self._answer(send, 500, b"released")
         elif kind in ("429", "503"):

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from receiver import Receiver
 from standardwebhooks.webhooks import Webhook
 from starlette.testclient import TestClient
 
@@ -25,6 +24,7 @@ from frontdesk.app import create_app
 from frontdesk.db import Database
 from frontdesk.outbox import Outbox, next_step, utcnow
 from frontdesk.settings import Settings
+from receiver import Receiver
 
 
 def run(coro: Any) -> Any:
@@ -54,16 +54,16 @@ async def outbox(settings: Settings, **kwargs: Any) -> AsyncIterator[Outbox]:
             await db.dispose()
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until(predicate: Callable[[], Any], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
 
 
-async def until_db(db: Database, query: Any, expected: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until_db(db: Database, query: Any, expected: Any, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
     while True:
         async with db.read() as conn:
             got = (await conn.execute(query)).scalar()
@@ -190,7 +190,7 @@ def test_timeout_is_retried(crm_settings, receiver):
             worker.start()
             await until_db(worker.db, state_of(msg_id), "delivered")
             log = await attempt_log(worker.db, msg_id)
-        assert [(a.outcome, a.status, a.error) for a in log][0] == ("retry", None, "timed out after 0.3 s")
+        assert (log[0].outcome, log[0].status, log[0].error) == ("retry", None, "timed out after 0.3 s")
         assert log[-1].outcome == "delivered" and 250 <= log[0].latency_ms < 2000
 
     run(go())

@@ -114,7 +114,7 @@ async def post(
     msg_id: str,
     body: str,
     *,
-    timeout: float,
+    time_limit: float,
     now: dt.datetime,
 ) -> Answer:
     """POST one signed message. Never raises for anything the network or the CRM does."""
@@ -125,7 +125,7 @@ async def post(
     reason = ""
     try:
         # httpx timeouts are per phase (connect, each read...); the CRM contract is "2xx within N s" in all.
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(time_limit):
             async with client.stream("POST", url, content=body.encode(), headers=headers) as response:
                 status = response.status_code
                 reason = response.reason_phrase
@@ -137,7 +137,7 @@ async def post(
                         break
     except TimeoutError:
         if status is None:
-            return Answer(None, _ms(started), f"timed out after {timeout:g} s")
+            return Answer(None, _ms(started), f"timed out after {time_limit:g} s")
         # The status line came in time but the body did not: the CRM answered; trust the status.
     except httpx2.HTTPError as exc:
         if status is None:

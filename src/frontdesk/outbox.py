@@ -135,7 +135,7 @@ class Outbox:
         self.lease = dt.timedelta(seconds=settings.lease_seconds)
         self.concurrency = max(1, concurrency)
         self.owner = owner or f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
-        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.rng = rng or random.Random()  # jitter, not security
         self._breaker_cap = min(BREAKER_MAX_HOLD, max(self.schedule, default=0.0))
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -204,7 +204,7 @@ class Outbox:
         assert self.signer is not None
         body = crm.encode_body(item.payload)
         answer = await crm.post(
-            self.client, self.url, self.signer, item.id, body, timeout=self.timeout, now=self.clock()
+            self.client, self.url, self.signer, item.id, body, time_limit=self.timeout, now=self.clock()
         )
         now = self.clock()
         step = next_step(answer, item.attempts, self.schedule, now, self.rng)
