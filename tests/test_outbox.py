@@ -25,10 +25,11 @@ from frontdesk.db import Database
 from frontdesk.outbox import Outbox, next_step, utcnow
 from frontdesk.settings import Settings
 from receiver import Receiver
+from support import run_async
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    return run_async(lambda: coro)  # in a thread: a browser test may have left a loop running here
 
 
 @pytest.fixture

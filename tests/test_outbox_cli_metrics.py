@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import datetime as dt
 from typing import Any
 
@@ -12,12 +12,19 @@ import sqlalchemy as sa
 
 from frontdesk import cli, deliveries, submissions, tables
 from frontdesk.db import Database
+from support import run_async
 
 NOW = dt.datetime.now(dt.UTC)
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    return run_async(lambda: coro)  # in a thread: a browser test may have left a loop running here
+
+
+def main(argv: list[str]) -> int:
+    """`frontdesk ARGS` in-process (it calls asyncio.run, so in a thread too)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(cli.main, argv).result()
 
 
 async def seed(url: str) -> dict[str, str]:
@@ -82,7 +89,7 @@ def env(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Any:
 
 def test_deliveries_summary(env, settings, capsys):
     ids = run(seed(settings.database_url))
-    assert cli.main(["deliveries"]) == 0
+    assert main(["deliveries"]) == 0
     out = capsys.readouterr().out
     assert "pending           2  (1 retrying)" in out
     assert "delivered         1" in out and "failed            1" in out
@@ -93,7 +100,7 @@ def test_deliveries_summary(env, settings, capsys):
 
 def test_replay_one_and_since(env, settings, capsys):
     ids = run(seed(settings.database_url))
-    assert cli.main(["deliveries", "replay", ids["failed"]]) == 0
+    assert main(["deliveries", "replay", ids["failed"]]) == 0
     assert "requeued 1 delivery" in capsys.readouterr().out
     d = tables.deliveries
     [(state, attempts)] = run(
@@ -101,18 +108,18 @@ def test_replay_one_and_since(env, settings, capsys):
     )
     assert (state, attempts) == ("pending", 0)
 
-    assert cli.main(["deliveries", "replay", ids["pending"]]) == 2
+    assert main(["deliveries", "replay", ids["pending"]]) == 2
     assert "it is pending" in capsys.readouterr().err
-    assert cli.main(["deliveries", "replay", "msg_nope"]) == 2
+    assert main(["deliveries", "replay", "msg_nope"]) == 2
     assert "no such delivery" in capsys.readouterr().err
-    assert cli.main(["deliveries", "replay"]) == 2
+    assert main(["deliveries", "replay"]) == 2
     capsys.readouterr()
 
     run(seed(settings.database_url))  # four more, one of them failed
     future = (NOW + dt.timedelta(days=1)).date().isoformat()
-    assert cli.main(["deliveries", "replay", "--failed-since", future]) == 0
+    assert main(["deliveries", "replay", "--failed-since", future]) == 0
     assert "requeued 0 deliveries" in capsys.readouterr().out
-    assert cli.main(["deliveries", "replay", "--failed-since", (NOW - dt.timedelta(days=1)).date().isoformat()]) == 0
+    assert main(["deliveries", "replay", "--failed-since", (NOW - dt.timedelta(days=1)).date().isoformat()]) == 0
     assert "requeued 1 delivery" in capsys.readouterr().out
     audit = run(fetch(settings.database_url, sa.select(tables.audit.c.actor, tables.audit.c.action)))
     assert audit == [("cli", "delivery.replay"), ("cli", "delivery.replay_failed"), ("cli", "delivery.replay_failed")]
@@ -120,7 +127,7 @@ def test_replay_one_and_since(env, settings, capsys):
 
 def test_bad_date_is_a_usage_error(env, capsys):
     with pytest.raises(SystemExit) as info:
-        cli.main(["deliveries", "replay", "--failed-since", "last tuesday"])
+        main(["deliveries", "replay", "--failed-since", "last tuesday"])
     assert info.value.code == 2 and "is not a date" in capsys.readouterr().err
 
 
@@ -133,20 +140,20 @@ def test_resume_a_paused_endpoint(env, settings, capsys):
         await db.dispose()
 
     run(pause())
-    assert cli.main(["deliveries"]) == 0
+    assert main(["deliveries"]) == 0
     assert "paused: http://127.0.0.1:9/crm" in capsys.readouterr().out
-    assert cli.main(["deliveries", "resume"]) == 0
-    assert cli.main(["deliveries", "resume"]) == 2
+    assert main(["deliveries", "resume"]) == 0
+    assert main(["deliveries", "resume"]) == 2
     assert "is not paused" in capsys.readouterr().err
 
 
 def test_worker_once_delivers_and_worker_needs_a_crm(env, settings, receiver, capsys):
     ids = run(seed(settings.database_url))
-    assert cli.main(["worker", "--once"]) == 2
+    assert main(["worker", "--once"]) == 2
     assert "FRONTDESK_CRM_WEBHOOK_URL" in capsys.readouterr().err
     env.setenv("FRONTDESK_CRM_WEBHOOK_URL", receiver.url)
     env.setenv("FRONTDESK_CRM_WEBHOOK_SECRET", receiver.secret)
-    assert cli.main(["worker", "--once"]) == 0
+    assert main(["worker", "--once"]) == 0
     assert "attempted 2 deliveries" in capsys.readouterr().out
     assert set(receiver.messages) == {ids["pending"], ids["retrying"]}
 
