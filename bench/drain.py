@@ -31,7 +31,6 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx2
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,7 +154,7 @@ async def worker_drain(db: Database, settings: Settings, n: int, concurrency: in
         started = time.perf_counter()
         worker.start()
         while True:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
             async with db.read() as conn:
                 if (await conn.execute(pending)).scalar_one() == 0:
                     break
@@ -171,22 +170,26 @@ async def worker_drain(db: Database, settings: Settings, n: int, concurrency: in
 async def bench(url: str, crm_url: str, n: int, concurrency: int, rounds: int) -> None:
     db = Database(url)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    settings = Settings(
-        database_url=url, crm_webhook_url=crm_url, crm_webhook_secret=secret, worker_poll_seconds=0.05
-    )
+    settings = Settings(database_url=url, crm_webhook_url=crm_url, crm_webhook_secret=secret, worker_poll_seconds=0.05)
     try:
         started = time.perf_counter()
         await seed(db, n)
         print(f"seeded {n} pending deliveries in {time.perf_counter() - started:.1f} s")
         async with db.read() as conn:
-            rows = (await conn.execute(sa.select(tables.deliveries.c.id, tables.deliveries.c.payload))).all()
-        bodies = [(r.id, crm.encode_body(r.payload)) for r in rows]
+            d = tables.deliveries
+            bodies = [tuple(r) for r in await conn.execute(sa.select(d.c.id, sa.type_coerce(d.c.payload, sa.Text)))]
         print(f"body size: {statistics.mean(len(b) for _, b in bodies):.0f} bytes on average")
         base_rates, worker_rates = [], []
         for i in range(rounds):
+            cpu = time.process_time()
             base_rates.append(await bare_loop(crm_url, bodies, concurrency))
+            base_cpu, cpu = (time.process_time() - cpu) / n * 1000, time.process_time()
             worker_rates.append(await worker_drain(db, settings, n, concurrency))
-            print(f"round {i + 1}: bare httpx2 {base_rates[-1]:,.0f}/s, worker {worker_rates[-1]:,.0f}/s")
+            worker_cpu = (time.process_time() - cpu) / n * 1000
+            print(
+                f"round {i + 1}: bare httpx2 {base_rates[-1]:,.0f}/s ({base_cpu:.2f} ms CPU each), "
+                f"worker {worker_rates[-1]:,.0f}/s ({worker_cpu:.2f} ms CPU each)"
+            )
             if i + 1 < rounds:
                 await reset(db)
     finally:

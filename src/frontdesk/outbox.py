@@ -39,10 +39,10 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx2
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.applications import Starlette
 
 from frontdesk import crm, deliveries, tables
@@ -68,7 +68,7 @@ def utcnow() -> dt.datetime:
 @dataclass(frozen=True)
 class Claimed:
     id: str
-    payload: dict[str, Any]
+    body: str  # the payload exactly as stored when the submission was accepted
     attempts: int  # attempts made before this one
 
 
@@ -136,14 +136,20 @@ class Outbox:
         self.concurrency = max(1, concurrency)
         self.owner = owner or f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
         self.rng = rng or random.Random()  # jitter, not security
+        # Deliveries claimed ahead (up to two rounds of POSTs) keep every lane busy while the next batch is
+        # claimed; each waits at most `rounds` timeouts before its own POST, so the lease must outlast that.
+        rounds = max(0, min(2, int(settings.lease_seconds // self.timeout) - 2))
+        self._prefetch = self.concurrency * rounds
+        self._chunk = max(1, (self.concurrency + self._prefetch) // 3)  # claim at least this many at once
         self._breaker_cap = min(BREAKER_MAX_HOLD, max(self.schedule, default=0.0))
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._inbox: asyncio.Queue[Claimed | None] = asyncio.Queue()  # claimed, waiting for a free lane
+        self._lanes: list[asyncio.Task[None]] = []  # `concurrency` long-lived posting coroutines
+        self._busy = 0  # lanes with a POST in flight
+        self._finished: list[_Result] = []  # posted, not yet recorded
         self._runner: asyncio.Task[None] | None = None
-        self._results: list[_Result] = []
-        self._flush_lock = asyncio.Lock()
-        self._hold_until = 0.0  # monotonic; no new claims before it (Retry-After, breaker)
+        self._hold_until = 0.0  # monotonic; nothing new is posted before it (Retry-After, breaker)
         self._failures_in_row = 0
         self._paused: bool | None = None  # the endpoint answered 410 and staff have not resumed it
         self._paused_checked = 0.0
@@ -154,15 +160,18 @@ class Outbox:
 
     @property
     def in_flight(self) -> int:
-        return len(self._tasks)
+        return self._busy
 
-    # -- claiming ----------------------------------------------------------------------------------
+    # -- bookkeeping: one transaction records what finished and claims what comes next ------------
 
     async def claim(self, limit: int) -> list[Claimed]:
         """Lease up to `limit` due deliveries to this worker, oldest due first."""
-        now = self.clock()
+        async with self.db.write() as conn:
+            return await self._claim(conn, limit, self.clock())
+
+    async def _claim(self, conn: AsyncConnection, limit: int, now: dt.datetime) -> list[Claimed]:
         due = (
-            sa.select(d.c.id, d.c.payload, d.c.attempts)
+            sa.select(d.c.id)
             .where(
                 d.c.state == "pending",
                 d.c.next_attempt_at <= now,
@@ -173,95 +182,56 @@ class Outbox:
         )
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
-        async with self.db.write() as conn:
-            rows = (await conn.execute(due)).all()
-            if rows:
-                await conn.execute(
-                    d.update()
-                    .where(d.c.id.in_([r.id for r in rows]))
-                    .values(lease_until=now + self.lease, lease_owner=self.owner)
-                )
-        return [Claimed(r.id, r.payload, r.attempts) for r in rows]
-
-    async def _paused_now(self) -> bool:
-        """Is the endpoint paused? Read from the database at most once per poll interval."""
-        if self._paused is None or time.monotonic() - self._paused_checked >= self.poll:
-            p = tables.endpoint_pauses
-            async with self.db.read() as conn:
-                row = (await conn.execute(sa.select(p.c.endpoint).where(p.c.endpoint == self.url))).first()
-            self._paused, self._paused_checked = row is not None, time.monotonic()
-        return bool(self._paused)
-
-    async def _claim_limit(self, free: int) -> int:
-        if not self.configured or time.monotonic() < self._hold_until or await self._paused_now():
-            return 0
-        # While the breaker is open, probe with a single delivery instead of a full batch.
-        return 1 if self._failures_in_row >= BREAKER_THRESHOLD else free
-
-    # -- delivering and recording ------------------------------------------------------------------
-
-    async def deliver(self, item: Claimed) -> None:
-        assert self.signer is not None
-        body = crm.encode_body(item.payload)
-        answer = await crm.post(
-            self.client, self.url, self.signer, item.id, body, time_limit=self.timeout, now=self.clock()
+        rows = await conn.execute(
+            d.update()
+            .where(d.c.id.in_(due.scalar_subquery()))
+            .values(lease_until=now + self.lease, lease_owner=self.owner)
+            # The stored JSON text as it is: no decode and re-encode, and the same bytes on every retry.
+            .returning(d.c.id, sa.type_coerce(d.c.payload, sa.Text).label("body"), d.c.attempts, d.c.next_attempt_at)
         )
-        now = self.clock()
-        step = next_step(answer, item.attempts, self.schedule, now, self.rng)
-        self._learn(answer)
-        log.info("delivery %s: %s (status %s, %d ms)", item.id, step.outcome, answer.status, answer.latency_ms)
-        await self._record(_Result(item, answer, step, now))
+        return [Claimed(r.id, r.body, r.attempts) for r in sorted(rows, key=lambda r: r.next_attempt_at)]
 
-    def _learn(self, answer: crm.Answer) -> None:
-        """Adjust this worker's pace from one answer: Retry-After, the breaker and the 410 pause."""
-        if answer.ok:
-            self._failures_in_row = 0
-            return
-        if answer.status == 410:
-            self._paused = True
-            return
-        self._failures_in_row += 1
-        hold = answer.retry_after or 0.0
-        if self._failures_in_row >= BREAKER_THRESHOLD:
-            hold = max(hold, min(self._breaker_cap, 0.5 * 2 ** (self._failures_in_row - BREAKER_THRESHOLD)))
-        if hold:
-            self._hold_until = max(self._hold_until, time.monotonic() + hold)
+    async def _cycle(
+        self, claim: int = 0, release: list[str] | None = None, release_all: bool = False
+    ) -> list[Claimed]:
+        """Record every finished POST, hand back leases, and claim up to `claim` more, in ONE transaction.
 
-    async def _record(self, result: _Result) -> None:
-        """Group commit: queue the result; whoever holds the lock writes everything queued so far."""
-        self._results.append(result)
-        async with self._flush_lock:
-            if not self._results:
-                return  # an earlier flush already wrote ours
-            batch, self._results = self._results, []
-            await self._write(batch)
+        One transaction per cycle (not per delivery) is what lets a single SQLite file keep up with the
+        network: its cost, a commit and an fsync, is shared by everything that finished meanwhile.
+        """
+        batch, self._finished = self._finished, []
+        if not (batch or claim or release or release_all):
+            return []
+        try:
+            async with self.db.write() as conn:
+                if batch:
+                    await self._record(conn, batch)
+                if release or release_all:
+                    mine = d.c.lease_owner == self.owner
+                    where = mine if release_all else sa.and_(mine, d.c.id.in_(release or []))
+                    await conn.execute(d.update().where(where).values(lease_until=None, lease_owner=None))
+                return await self._claim(conn, claim, self.clock()) if claim else []
+        except BaseException:
+            self._finished[:0] = batch  # not recorded: try again next cycle (the leases still hold them)
+            raise
 
-    async def _write(self, batch: list[_Result]) -> None:
-        attempts = [
-            {
-                "delivery_id": r.item.id,
-                "at": r.at,
-                "status": r.answer.status,
-                "latency_ms": r.answer.latency_ms,
-                "outcome": r.step.outcome,
-                "error": r.answer.error,
-            }
-            for r in batch
-        ]
-        rows = [
-            {
-                "b_id": r.item.id,
-                "b_state": r.step.state,
-                "b_inc": 1 if r.step.counts else 0,
-                "b_next": r.step.next_attempt_at,
-                "b_delivered": r.at if r.step.state == "delivered" else None,
-                "b_status": r.answer.status,
-                "b_error": r.answer.error,
-            }
-            for r in batch
-        ]
+    async def _record(self, conn: AsyncConnection, batch: list[_Result]) -> None:
+        await conn.execute(
+            tables.delivery_attempts.insert(),
+            [
+                {
+                    "delivery_id": r.item.id,
+                    "at": r.at,
+                    "status": r.answer.status,
+                    "latency_ms": r.answer.latency_ms,
+                    "outcome": r.step.outcome,
+                    "error": r.answer.error,
+                }
+                for r in batch
+            ],
+        )
         # Guarded by the owner: if our lease expired and another worker took the row, its outcome wins.
-        update = (
+        await conn.execute(
             d.update()
             .where(d.c.id == sa.bindparam("b_id"), d.c.lease_owner == self.owner)
             .values(
@@ -273,16 +243,71 @@ class Outbox:
                 last_error=sa.bindparam("b_error", type_=sa.String),
                 lease_until=None,
                 lease_owner=None,
-            )
+            ),
+            [
+                {
+                    "b_id": r.item.id,
+                    "b_state": r.step.state,
+                    "b_inc": 1 if r.step.counts else 0,
+                    "b_next": r.step.next_attempt_at,
+                    "b_delivered": r.at if r.step.state == "delivered" else None,
+                    "b_status": r.answer.status,
+                    "b_error": r.answer.error,
+                }
+                for r in batch
+            ],
         )
-        async with self.db.write() as conn:
-            await conn.execute(tables.delivery_attempts.insert(), attempts)
-            await conn.execute(update, rows)
-        for r in batch:
-            if r.step.outcome == "paused":
-                log.warning("CRM endpoint answered 410 Gone: deliveries paused until staff resume it")
-                await deliveries.pause_endpoint(self.db, self.url, reason=r.answer.error or "410 Gone", now=r.at)
-                break
+        gone = next((r for r in batch if r.step.outcome == "paused"), None)
+        if gone is not None:
+            log.warning("the CRM endpoint answered 410 Gone: delivery is paused until staff resume it")
+            await deliveries.pause_endpoint_in(conn, self.url, reason=gone.answer.error or "410 Gone", now=gone.at)
+
+    # -- posting -----------------------------------------------------------------------------------
+
+    async def _post(self, item: Claimed) -> None:
+        assert self.signer is not None
+        answer = await crm.post(
+            self.client, self.url, self.signer, item.id, item.body, time_limit=self.timeout, now=self.clock()
+        )
+        now = self.clock()
+        step = next_step(answer, item.attempts, self.schedule, now, self.rng)
+        self._learn(answer)
+        if step.outcome == "delivered":
+            log.debug("delivery %s: delivered (status %s, %d ms)", item.id, answer.status, answer.latency_ms)
+        else:
+            log.info("delivery %s: %s (%s, %d ms)", item.id, step.outcome, answer.error, answer.latency_ms)
+        self._finished.append(_Result(item, answer, step, now))
+        # Wake the bookkeeper when a batch is worth a transaction, lanes are about to starve, or all is quiet.
+        if len(self._finished) >= self.concurrency or self._inbox.qsize() < self._chunk or self._busy <= 1:
+            self._wake.set()
+
+    def _learn(self, answer: crm.Answer) -> None:
+        """Adjust this worker's pace from one answer: Retry-After, the breaker and the 410 pause."""
+        if answer.ok:
+            self._failures_in_row = 0
+            return
+        if answer.status == 410:
+            self._paused, self._paused_checked = True, time.monotonic()
+            return
+        self._failures_in_row += 1
+        hold = answer.retry_after or 0.0
+        if self._breaker_open:
+            hold = max(hold, min(self._breaker_cap, 0.5 * 2 ** (self._failures_in_row - BREAKER_THRESHOLD)))
+        if hold:
+            self._hold_until = max(self._hold_until, time.monotonic() + hold)
+
+    @property
+    def _breaker_open(self) -> bool:
+        return self._failures_in_row >= BREAKER_THRESHOLD
+
+    async def _paused_now(self) -> bool:
+        """Is the endpoint paused? Read from the database at most once per poll interval."""
+        if self._paused is None or time.monotonic() - self._paused_checked >= self.poll:
+            p = tables.endpoint_pauses
+            async with self.db.read() as conn:
+                row = (await conn.execute(sa.select(p.c.endpoint).where(p.c.endpoint == self.url))).first()
+            self._paused, self._paused_checked = row is not None, time.monotonic()
+        return bool(self._paused)
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -293,48 +318,58 @@ class Outbox:
         """
         total = 0
         while self.configured and not await self._paused_now():
-            claimed = await self.claim(self.concurrency)
+            claimed = await self._cycle(self.concurrency)
             if not claimed:
                 break
-            await asyncio.gather(*(self.deliver(item) for item in claimed))
+            await asyncio.gather(*(self._post(item) for item in claimed))
             total += len(claimed)
+        await self._cycle()
         return total
 
     async def run(self) -> None:
-        """Claim and deliver until `request_stop()`; in-flight deliveries are left to `stop()`."""
+        """Claim, post and record until `request_stop()`; what is in flight then is left to `stop()`."""
         if not self.configured:
             log.warning("no CRM webhook URL or secret: deliveries wait as pending")
-        low_water = max(1, self.concurrency // 2)
+        # Long-lived lanes pulling from a queue, like a hand-written client loop: cheaper than a task per POST.
+        self._lanes = [asyncio.create_task(self._lane()) for _ in range(self.concurrency)]
         while not self._stop.is_set():
             self._wake.clear()
-            free = self.concurrency - len(self._tasks)
-            if free >= low_water:
-                try:
-                    limit = await self._claim_limit(free)
-                    for item in await self.claim(limit) if limit else []:
-                        self._spawn(item)
-                except Exception:  # the database went away: log, wait, try again
-                    log.exception("claiming deliveries failed")
+            try:
+                blocked = not self.configured or time.monotonic() < self._hold_until or await self._paused_now()
+                # Claimed-ahead deliveries go back rather than wait out a hold, a pause or an outage.
+                release = self._take_inbox() if blocked or self._breaker_open else []
+                room = self.concurrency + self._prefetch - self._busy - self._inbox.qsize()
+                if self._breaker_open:  # probe with one delivery at a time
+                    room = 0 if self._busy else 1
+                # Claim in chunks, so each claim is worth its statement.
+                chunk = 1 if self._breaker_open else self._chunk
+                for item in await self._cycle(room if not blocked and room >= chunk else 0, release):
+                    self._inbox.put_nowait(item)
+            except Exception:  # the database went away: log, wait, try again
+                log.exception("delivery bookkeeping failed")
             timeout = self.poll
             if self._hold_until > time.monotonic():
                 timeout = min(timeout, self._hold_until - time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(timeout, 0.001))
 
-    def _spawn(self, item: Claimed) -> None:
-        task = asyncio.create_task(self._deliver_logged(item))
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+    async def _lane(self) -> None:
+        while (item := await self._inbox.get()) is not None:
+            self._busy += 1
+            try:
+                await self._post(item)
+            except Exception:  # never lose the lane; the lease brings the delivery back
+                log.exception("delivery %s failed unexpectedly", item.id)
+            finally:
+                self._busy -= 1
 
-    async def _deliver_logged(self, item: Claimed) -> None:
-        try:
-            await self.deliver(item)
-        except Exception:  # recording failed; the lease will expire and the delivery be retried
-            log.exception("delivery %s could not be recorded", item.id)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._wake.set()
+    def _take_inbox(self) -> list[str]:
+        taken = []
+        while not self._inbox.empty():
+            item = self._inbox.get_nowait()
+            if item is not None:
+                taken.append(item.id)
+        return taken
 
     def start(self) -> None:
         self._runner = asyncio.create_task(self.run())
@@ -344,21 +379,23 @@ class Outbox:
         self._wake.set()
 
     async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
-        """Stop claiming, let in-flight deliveries finish for `grace` seconds, release what is left."""
+        """Stop claiming, let in-flight POSTs finish for `grace` seconds, record them, release the rest."""
         self.request_stop()
         if self._runner is not None:
             await self._runner
-        if not self._tasks:
-            return
-        _, unfinished = await asyncio.wait(set(self._tasks), timeout=grace)
-        for task in unfinished:
-            task.cancel()
-        await asyncio.gather(*unfinished, return_exceptions=True)
+            self._runner = None
+        self._take_inbox()
+        for _ in self._lanes:
+            self._inbox.put_nowait(None)  # idle lanes end now, busy ones after their POST
+        unfinished: set[asyncio.Task[None]] = set()
+        if self._lanes:
+            _, unfinished = await asyncio.wait(self._lanes, timeout=grace)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+            self._lanes = []
+        await self._cycle(release_all=True)  # record what finished; hand back whatever else we hold
         if unfinished:
-            async with self.db.write() as conn:
-                await conn.execute(
-                    d.update().where(d.c.lease_owner == self.owner).values(lease_until=None, lease_owner=None)
-                )
             log.info("released %d in-flight deliveries at shutdown", len(unfinished))
 
 
