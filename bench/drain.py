@@ -177,7 +177,7 @@ async def bench(url: str, crm_url: str, n: int, concurrency: int, rounds: int) -
         print(f"seeded {n} pending deliveries in {time.perf_counter() - started:.1f} s")
         async with db.read() as conn:
             d = tables.deliveries
-            bodies = [tuple(r) for r in await conn.execute(sa.select(d.c.id, sa.type_coerce(d.c.payload, sa.Text)))]
+            bodies = [tuple(r) for r in await conn.execute(sa.select(d.c.id, sa.cast(d.c.payload, sa.Text)))]
         print(f"body size: {statistics.mean(len(b) for _, b in bodies):.0f} bytes on average")
         base_rates, worker_rates = [], []
         for i in range(rounds):

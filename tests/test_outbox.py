@@ -22,7 +22,8 @@ from starlette.testclient import TestClient
 from frontdesk import crm, deliveries, submissions, tables
 from frontdesk.app import create_app
 from frontdesk.db import Database
-from frontdesk.outbox import Outbox, next_step, utcnow
+from frontdesk.outbox import Outbox, utcnow
+from frontdesk.retries import next_step
 from frontdesk.settings import Settings
 from receiver import Receiver
 from support import run_async

@@ -18,12 +18,17 @@ LOCKED` makes concurrent claimers pass over each other's rows; on SQLite the
 claim runs inside `db.write()`, a `BEGIN IMMEDIATE` transaction, so only one
 claimer (in any process) looks at the queue at a time.
 
-Speed without hurting the site: up to `concurrency` POSTs are in flight; the
-worker refills in batches once half the slots are free (one claim transaction
-per batch), and results are group-committed (whoever records first writes
-everything finished so far). When the CRM keeps failing, a small breaker stops
-claiming and probes with one delivery at a time, so an outage costs neither
-the CRM nor the site's database a storm of doomed attempts.
+Speed without hurting the site: `concurrency` long-lived lanes POST in
+parallel from an in-memory inbox, and one bookkeeping loop runs ONE transaction
+per cycle that records every result finished since the last one and claims the
+next batch. A commit (an fsync on SQLite) is then shared by dozens of
+deliveries instead of paid by each, which is what lets one SQLite file keep up
+with the network (bench/drain.py). Deliveries are claimed at most two rounds
+ahead, so a claimed one always reaches its POST well inside its lease.
+
+When the CRM keeps failing, a small breaker stops claiming and probes with one
+delivery at a time, so an outage costs neither the CRM nor the site's database
+a storm of doomed attempts. The retry policy itself is in `retries.py`.
 """
 
 from __future__ import annotations
@@ -47,15 +52,13 @@ from starlette.applications import Starlette
 
 from frontdesk import crm, deliveries, tables
 from frontdesk.db import Database
+from frontdesk.retries import Pace, Step, next_step
 from frontdesk.settings import Settings
 
 log = logging.getLogger("frontdesk.outbox")
 
 DEFAULT_CONCURRENCY = 16
 SHUTDOWN_GRACE = 10.0  # seconds to let in-flight POSTs finish before their leases are released
-JITTER = 0.1  # each retry delay is scaled by a random factor in [1 - JITTER, 1 + JITTER]
-BREAKER_THRESHOLD = 10  # consecutive failed attempts before the worker backs off
-BREAKER_MAX_HOLD = 30.0
 
 d = tables.deliveries
 Clock = Callable[[], dt.datetime]
@@ -70,38 +73,6 @@ class Claimed:
     id: str
     body: str  # the payload exactly as stored when the submission was accepted
     attempts: int  # attempts made before this one
-
-
-@dataclass(frozen=True)
-class Step:
-    """What an answer means for the delivery: its next state and the attempt log's outcome."""
-
-    state: str  # pending | delivered | failed
-    outcome: str  # delivered | retry | failed | paused
-    next_attempt_at: dt.datetime | None = None
-    counts: bool = True  # a 410 pause does not use up an attempt
-
-
-def next_step(
-    answer: crm.Answer, attempts_before: int, schedule: tuple[float, ...], now: dt.datetime, rng: random.Random
-) -> Step:
-    """The retry policy, in one pure function.
-
-    The first attempt happens when the delivery is accepted; after the n-th failed attempt the next one
-    waits `schedule[n-1]` seconds (± jitter), so a schedule of k steps allows k + 1 attempts in all.
-    A 429/503 Retry-After can only lengthen the wait, never shorten it.
-    """
-    if answer.ok:
-        return Step("delivered", "delivered")
-    if answer.status == 410:
-        return Step("pending", "paused", now, counts=False)
-    made = attempts_before + 1
-    if made > len(schedule):
-        return Step("failed", "failed")
-    delay = schedule[made - 1] * (1 + rng.uniform(-JITTER, JITTER))
-    if answer.retry_after is not None:
-        delay = max(delay, answer.retry_after)
-    return Step("pending", "retry", now + dt.timedelta(seconds=delay))
 
 
 @dataclass(frozen=True)
@@ -141,7 +112,7 @@ class Outbox:
         rounds = max(0, min(2, int(settings.lease_seconds // self.timeout) - 2))
         self._prefetch = self.concurrency * rounds
         self._chunk = max(1, (self.concurrency + self._prefetch) // 3)  # claim at least this many at once
-        self._breaker_cap = min(BREAKER_MAX_HOLD, max(self.schedule, default=0.0))
+        self.pace = Pace(self.schedule)
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._inbox: asyncio.Queue[Claimed | None] = asyncio.Queue()  # claimed, waiting for a free lane
@@ -149,8 +120,6 @@ class Outbox:
         self._busy = 0  # lanes with a POST in flight
         self._finished: list[_Result] = []  # posted, not yet recorded
         self._runner: asyncio.Task[None] | None = None
-        self._hold_until = 0.0  # monotonic; nothing new is posted before it (Retry-After, breaker)
-        self._failures_in_row = 0
         self._paused: bool | None = None  # the endpoint answered 410 and staff have not resumed it
         self._paused_checked = 0.0
 
@@ -187,7 +156,7 @@ class Outbox:
             .where(d.c.id.in_(due.scalar_subquery()))
             .values(lease_until=now + self.lease, lease_owner=self.owner)
             # The stored JSON text as it is: no decode and re-encode, and the same bytes on every retry.
-            .returning(d.c.id, sa.type_coerce(d.c.payload, sa.Text).label("body"), d.c.attempts, d.c.next_attempt_at)
+            .returning(d.c.id, sa.cast(d.c.payload, sa.Text).label("body"), d.c.attempts, d.c.next_attempt_at)
         )
         return [Claimed(r.id, r.body, r.attempts) for r in sorted(rows, key=lambda r: r.next_attempt_at)]
 
@@ -207,7 +176,7 @@ class Outbox:
                 if batch:
                     await self._record(conn, batch)
                 if release or release_all:
-                    mine = d.c.lease_owner == self.owner
+                    mine = sa.and_(d.c.state == "pending", d.c.lease_owner == self.owner)  # leased rows are pending
                     where = mine if release_all else sa.and_(mine, d.c.id.in_(release or []))
                     await conn.execute(d.update().where(where).values(lease_until=None, lease_owner=None))
                 return await self._claim(conn, claim, self.clock()) if claim else []
@@ -271,7 +240,9 @@ class Outbox:
         )
         now = self.clock()
         step = next_step(answer, item.attempts, self.schedule, now, self.rng)
-        self._learn(answer)
+        self.pace.learn(answer)
+        if answer.status == 410:
+            self._paused, self._paused_checked = True, time.monotonic()
         if step.outcome == "delivered":
             log.debug("delivery %s: delivered (status %s, %d ms)", item.id, answer.status, answer.latency_ms)
         else:
@@ -280,25 +251,6 @@ class Outbox:
         # Wake the bookkeeper when a batch is worth a transaction, lanes are about to starve, or all is quiet.
         if len(self._finished) >= self.concurrency or self._inbox.qsize() < self._chunk or self._busy <= 1:
             self._wake.set()
-
-    def _learn(self, answer: crm.Answer) -> None:
-        """Adjust this worker's pace from one answer: Retry-After, the breaker and the 410 pause."""
-        if answer.ok:
-            self._failures_in_row = 0
-            return
-        if answer.status == 410:
-            self._paused, self._paused_checked = True, time.monotonic()
-            return
-        self._failures_in_row += 1
-        hold = answer.retry_after or 0.0
-        if self._breaker_open:
-            hold = max(hold, min(self._breaker_cap, 0.5 * 2 ** (self._failures_in_row - BREAKER_THRESHOLD)))
-        if hold:
-            self._hold_until = max(self._hold_until, time.monotonic() + hold)
-
-    @property
-    def _breaker_open(self) -> bool:
-        return self._failures_in_row >= BREAKER_THRESHOLD
 
     async def _paused_now(self) -> bool:
         """Is the endpoint paused? Read from the database at most once per poll interval."""
@@ -335,21 +287,21 @@ class Outbox:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                blocked = not self.configured or time.monotonic() < self._hold_until or await self._paused_now()
+                blocked = not self.configured or self.pace.held() or await self._paused_now()
                 # Claimed-ahead deliveries go back rather than wait out a hold, a pause or an outage.
-                release = self._take_inbox() if blocked or self._breaker_open else []
+                release = self._take_inbox() if blocked or self.pace.breaker_open else []
                 room = self.concurrency + self._prefetch - self._busy - self._inbox.qsize()
-                if self._breaker_open:  # probe with one delivery at a time
+                if self.pace.breaker_open:  # probe with one delivery at a time
                     room = 0 if self._busy else 1
                 # Claim in chunks, so each claim is worth its statement.
-                chunk = 1 if self._breaker_open else self._chunk
+                chunk = 1 if self.pace.breaker_open else self._chunk
                 for item in await self._cycle(room if not blocked and room >= chunk else 0, release):
                     self._inbox.put_nowait(item)
             except Exception:  # the database went away: log, wait, try again
                 log.exception("delivery bookkeeping failed")
             timeout = self.poll
-            if self._hold_until > time.monotonic():
-                timeout = min(timeout, self._hold_until - time.monotonic())
+            if self.pace.held():
+                timeout = min(timeout, self.pace.hold_until - time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(timeout, 0.001))
 
