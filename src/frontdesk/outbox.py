@@ -59,6 +59,9 @@ log = logging.getLogger("frontdesk.outbox")
 
 DEFAULT_CONCURRENCY = 16
 SHUTDOWN_GRACE = 10.0  # seconds to let in-flight POSTs finish before their leases are released
+# At most ~10 bookkeeping transactions a second unless a full batch is waiting: at a trickle, a
+# transaction per delivery would compete with the site's own writes for the SQLite write lock.
+BATCH_WINDOW = 0.1
 
 d = tables.deliveries
 Clock = Callable[[], dt.datetime]
@@ -173,8 +176,8 @@ class Outbox:
             return []
         try:
             async with self.db.write() as conn:
-                if batch:
-                    await self._record(conn, batch)
+                if batch and await self._record(conn, batch):
+                    claim = 0  # the endpoint just answered 410: claim nothing more
                 if release or release_all:
                     mine = sa.and_(d.c.state == "pending", d.c.lease_owner == self.owner)  # leased rows are pending
                     where = mine if release_all else sa.and_(mine, d.c.id.in_(release or []))
@@ -184,7 +187,8 @@ class Outbox:
             self._finished[:0] = batch  # not recorded: try again next cycle (the leases still hold them)
             raise
 
-    async def _record(self, conn: AsyncConnection, batch: list[_Result]) -> None:
+    async def _record(self, conn: AsyncConnection, batch: list[_Result]) -> bool:
+        """Write the attempts and the deliveries' new states; True if the endpoint answered 410 (now paused)."""
         await conn.execute(
             tables.delivery_attempts.insert(),
             [
@@ -230,6 +234,8 @@ class Outbox:
         if gone is not None:
             log.warning("the CRM endpoint answered 410 Gone: delivery is paused until staff resume it")
             await deliveries.pause_endpoint_in(conn, self.url, reason=gone.answer.error or "410 Gone", now=gone.at)
+            self._paused, self._paused_checked = True, time.monotonic()
+        return gone is not None
 
     # -- posting -----------------------------------------------------------------------------------
 
@@ -284,8 +290,13 @@ class Outbox:
             log.warning("no CRM webhook URL or secret: deliveries wait as pending")
         # Long-lived lanes pulling from a queue, like a hand-written client loop: cheaper than a task per POST.
         self._lanes = [asyncio.create_task(self._lane()) for _ in range(self.concurrency)]
+        last_cycle, backlog = 0.0, False  # backlog: the last claim was full, so more is probably due
         while not self._stop.is_set():
             self._wake.clear()
+            gap = BATCH_WINDOW - (time.monotonic() - last_cycle)
+            if gap > 0 and not backlog and len(self._finished) < self.concurrency:
+                await asyncio.sleep(gap)  # let a few more results join this transaction
+            last_cycle = time.monotonic()
             try:
                 blocked = not self.configured or self.pace.held() or await self._paused_now()
                 # Claimed-ahead deliveries go back rather than wait out a hold, a pause or an outage.
@@ -295,7 +306,10 @@ class Outbox:
                     room = 0 if self._busy else 1
                 # Claim in chunks, so each claim is worth its statement.
                 chunk = 1 if self.pace.breaker_open else self._chunk
-                for item in await self._cycle(room if not blocked and room >= chunk else 0, release):
+                limit = room if not blocked and room >= chunk else 0
+                claimed = await self._cycle(limit, release)
+                backlog = bool(limit) and len(claimed) == limit
+                for item in claimed:
                     self._inbox.put_nowait(item)
             except Exception:  # the database went away: log, wait, try again
                 log.exception("delivery bookkeeping failed")
