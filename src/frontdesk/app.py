@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, metrics, outbox, pages, views
+from frontdesk import __version__, metrics, outbox, pages, staff, views
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.content import Content, load_content
@@ -55,6 +55,7 @@ ERROR_TITLES = {
     405: ("Method not allowed", "That page does not accept this kind of request."),
     410: ("Gone", "That page is no longer available."),
     413: ("Too large", "What you sent is larger than we accept."),
+    415: ("Unsupported format", "That request was sent in a format we do not accept."),
     422: ("Check your input", "Some of what you sent needs another look."),
     429: ("Too many requests", "Please wait a little and try again."),
     500: ("Something went wrong", "An error on our side stopped this page. Please try again shortly."),
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     routes = [
         *pages.routes,
         *views.routes,
+        *staff.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
         Route("/metrics", metrics.endpoint, name="metrics"),
     ]
