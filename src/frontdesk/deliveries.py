@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk import tables
 from frontdesk.db import Database
@@ -125,16 +124,11 @@ async def paused_endpoints(db: Database) -> list[sa.Row[Any]]:
 
 
 async def pause_endpoint(db: Database, endpoint: str, *, reason: str, now: dt.datetime) -> None:
-    async with db.write() as conn:
-        await pause_endpoint_in(conn, endpoint, reason=reason, now=now)
-
-
-async def pause_endpoint_in(conn: AsyncConnection, endpoint: str, *, reason: str, now: dt.datetime) -> None:
-    """`pause_endpoint` inside a transaction the caller holds (the worker records the 410 with it)."""
     p = tables.endpoint_pauses
-    exists = (await conn.execute(sa.select(p.c.endpoint).where(p.c.endpoint == endpoint))).first()
-    if exists is None:
-        await conn.execute(p.insert().values(endpoint=endpoint, paused_at=now, reason=reason[:500]))
+    async with db.write() as conn:
+        exists = (await conn.execute(sa.select(p.c.endpoint).where(p.c.endpoint == endpoint))).first()
+        if exists is None:
+            await conn.execute(p.insert().values(endpoint=endpoint, paused_at=now, reason=reason[:500]))
 
 
 async def resume_endpoint(db: Database, endpoint: str, *, now: dt.datetime) -> bool:

@@ -47,10 +47,9 @@ from dataclasses import dataclass
 
 import httpx2
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.applications import Starlette
 
-from frontdesk import crm, deliveries, tables
+from frontdesk import crm, tables
 from frontdesk.db import Database
 from frontdesk.retries import Pace, Step, next_step
 from frontdesk.settings import Settings
@@ -138,10 +137,10 @@ class Outbox:
 
     async def claim(self, limit: int) -> list[Claimed]:
         """Lease up to `limit` due deliveries to this worker, oldest due first."""
-        async with self.db.write() as conn:
-            return await self._claim(conn, limit, self.clock())
+        now = self.clock()
+        return await self.db.write_sync(lambda conn: self._claim(conn, limit, now))
 
-    async def _claim(self, conn: AsyncConnection, limit: int, now: dt.datetime) -> list[Claimed]:
+    def _claim(self, conn: sa.Connection, limit: int, now: dt.datetime) -> list[Claimed]:
         due = (
             sa.select(d.c.id)
             .where(
@@ -154,7 +153,7 @@ class Outbox:
         )
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
-        rows = await conn.execute(
+        rows = conn.execute(
             d.update()
             .where(d.c.id.in_(due.scalar_subquery()))
             .values(lease_until=now + self.lease, lease_owner=self.owner)
@@ -169,27 +168,36 @@ class Outbox:
         """Record every finished POST, hand back leases, and claim up to `claim` more, in ONE transaction.
 
         One transaction per cycle (not per delivery) is what lets a single SQLite file keep up with the
-        network: its cost, a commit and an fsync, is shared by everything that finished meanwhile.
+        network: its cost, a commit and an fsync, is shared by everything that finished meanwhile. It
+        runs as plain synchronous statements (`db.write_sync`): on SQLite, one thread hand-off in all.
         """
         batch, self._finished = self._finished, []
         if not (batch or claim or release or release_all):
             return []
+        now = self.clock()
+
+        def transaction(conn: sa.Connection) -> list[Claimed]:
+            if batch and self._record(conn, batch):
+                return []  # the endpoint just answered 410: claim nothing more
+            if release or release_all:
+                mine = sa.and_(d.c.state == "pending", d.c.lease_owner == self.owner)  # leased rows are pending
+                where = mine if release_all else sa.and_(mine, d.c.id.in_(release or []))
+                conn.execute(d.update().where(where).values(lease_until=None, lease_owner=None))
+            return self._claim(conn, claim, now) if claim else []
+
         try:
-            async with self.db.write() as conn:
-                if batch and await self._record(conn, batch):
-                    claim = 0  # the endpoint just answered 410: claim nothing more
-                if release or release_all:
-                    mine = sa.and_(d.c.state == "pending", d.c.lease_owner == self.owner)  # leased rows are pending
-                    where = mine if release_all else sa.and_(mine, d.c.id.in_(release or []))
-                    await conn.execute(d.update().where(where).values(lease_until=None, lease_owner=None))
-                return await self._claim(conn, claim, self.clock()) if claim else []
+            claimed = await self.db.write_sync(transaction)
         except BaseException:
             self._finished[:0] = batch  # not recorded: try again next cycle (the leases still hold them)
             raise
+        if any(r.step.outcome == "paused" for r in batch):
+            log.warning("the CRM endpoint answered 410 Gone: delivery is paused until staff resume it")
+            self._paused, self._paused_checked = True, time.monotonic()
+        return claimed
 
-    async def _record(self, conn: AsyncConnection, batch: list[_Result]) -> bool:
+    def _record(self, conn: sa.Connection, batch: list[_Result]) -> bool:
         """Write the attempts and the deliveries' new states; True if the endpoint answered 410 (now paused)."""
-        await conn.execute(
+        conn.execute(
             tables.delivery_attempts.insert(),
             [
                 {
@@ -204,7 +212,7 @@ class Outbox:
             ],
         )
         # Guarded by the owner: if our lease expired and another worker took the row, its outcome wins.
-        await conn.execute(
+        conn.execute(
             d.update()
             .where(d.c.id == sa.bindparam("b_id"), d.c.lease_owner == self.owner)
             .values(
@@ -231,10 +239,11 @@ class Outbox:
             ],
         )
         gone = next((r for r in batch if r.step.outcome == "paused"), None)
-        if gone is not None:
-            log.warning("the CRM endpoint answered 410 Gone: delivery is paused until staff resume it")
-            await deliveries.pause_endpoint_in(conn, self.url, reason=gone.answer.error or "410 Gone", now=gone.at)
-            self._paused, self._paused_checked = True, time.monotonic()
+        if gone is not None:  # deliveries.pause_endpoint, inside this transaction
+            p = tables.endpoint_pauses
+            if conn.execute(sa.select(p.c.endpoint).where(p.c.endpoint == self.url)).first() is None:
+                reason = (gone.answer.error or "HTTP 410 Gone")[:500]
+                conn.execute(p.insert().values(endpoint=self.url, paused_at=gone.at, reason=reason))
         return gone is not None
 
     # -- posting -----------------------------------------------------------------------------------
