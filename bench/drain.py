@@ -3,7 +3,7 @@
     python bench/drain.py [--n 10000] [--concurrency 16] [--rounds 2]
 
 It seeds N pending deliveries (the rows `submissions.accept` writes, bulk-inserted) into a fresh
-SQLite file, starts `bench/crm_receiver.py` under uvicorn in its own process (1 worker, no access
+SQLite file, starts `bench/_receiver.py` under uvicorn in its own process (1 worker, no access
 log), then in each round:
 
 1. baseline: a bare httpx2 loop POSTs the same N bodies with the same concurrency (no database,
@@ -48,14 +48,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_receiver(port: int, delay: float = 0.0) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CRM_DELAY": str(delay)}
+def start_receiver(port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BENCH_RECEIVER_MODE": "healthy"}
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "crm_receiver:app",
+            "_receiver:app",
             "--app-dir",
             str(ROOT / "bench"),
             "--host",
