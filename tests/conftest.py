@@ -314,3 +314,7 @@ def staff_client(client: TestClient, staff_password_hash: str) -> Callable[..., 
         return client
 
     return signed_in
+
+
+# A real webhook receiver (uvicorn on 127.0.0.1) for delivery tests; see tests/receiver.py.
+from receiver import receiver  # noqa: E402, F401

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, careers, pages, reload, staff, views
+from frontdesk import __version__, careers, metrics, outbox, pages, reload, staff, views
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.content import Content, load_content
@@ -137,6 +137,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
         *views.routes,
         *staff.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
+        Route("/metrics", metrics.endpoint, name="metrics"),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
@@ -161,6 +162,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     page_cache.slots.register(pages.FORM_TOKEN, pages.form_token_filler(app))
     app.state.startup_hooks = []
     app.state.startup_hooks.append(reload.startup_hook)  # SIGHUP and --reload-content
+    if settings.run_worker:
+        app.state.startup_hooks.append(outbox.startup_hook)
     return app
 
 

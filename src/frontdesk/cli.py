@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add subcommands (worker, deliveries, staff, purge, erase) through `register_cli(sub)`.
 # They are imported only when the CLI runs, so `frontdesk --version` stays fast.
-_EXTENSION_MODULES: tuple[str, ...] = ("frontdesk.staff.cli",)
+_EXTENSION_MODULES: tuple[str, ...] = ("frontdesk.staff.cli", "frontdesk.outbox_cli")
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

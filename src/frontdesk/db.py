@@ -100,6 +100,7 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._queue: asyncio.Queue[tuple[Job, asyncio.Future[Any]]] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._sync_engine: sa.Engine | None = None  # for write_sync() on SQLite, created on first use
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             path = _sqlite_path(url)
@@ -110,7 +111,7 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine.sync_engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -181,6 +182,30 @@ class Database:
                 else:
                     future.set_result(result)
 
+    async def write_sync(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Run the synchronous `fn(conn)` in one write transaction and return its result.
+
+        For batch work of many statements (the outbox's bookkeeping). On SQLite the whole
+        transaction runs in a worker thread in one hand-off, instead of one aiosqlite hand-off per
+        statement, still serialized with this process's other writes by the write lock. On
+        PostgreSQL (and in-memory SQLite) it runs through `run_sync` on an ordinary transaction.
+        """
+        if not self.is_sqlite or _sqlite_path(self.url) is None:
+            async with self.write() as conn:
+                return await conn.run_sync(fn)
+        async with self._write_lock:
+            return await asyncio.to_thread(self._write_sync_in_thread, fn)
+
+    def _write_sync_in_thread(self, fn: Callable[[sa.Connection], T]) -> T:
+        if self._sync_engine is None:  # only ever one thread here at a time: the write lock is held
+            url = sa.engine.make_url(self.url).set(drivername="sqlite+pysqlite")
+            self._sync_engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            _configure_sqlite(self._sync_engine)
+        with self._sync_engine.connect() as conn:
+            conn = conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
+            with conn.begin():
+                return fn(conn)
+
     async def ping(self) -> bool:
         try:
             async with self.read() as conn:
@@ -195,10 +220,12 @@ class Database:
             with contextlib.suppress(asyncio.CancelledError, RuntimeError):
                 await self._writer
         await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module, so that the
         # BEGIN below is the only one and can be IMMEDIATE.
@@ -210,7 +237,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("frontdesk_begin", "BEGIN"))
 
