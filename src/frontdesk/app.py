@@ -25,9 +25,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages
+from frontdesk import __version__, pages, ratelimit
 from frontdesk.assets import Assets
+from frontdesk.bodylimit import BodyLimitMiddleware
 from frontdesk.content import Content, load_content
+from frontdesk.csrf import CrossOriginMiddleware
 from frontdesk.db import Database
 from frontdesk.security import SecurityHeadersMiddleware
 from frontdesk.settings import Settings, ensure_secret_key
@@ -52,6 +54,7 @@ ERROR_TITLES = {
     403: ("Forbidden", "That request was refused."),
     404: ("Page not found", "We could not find that page. It may have moved."),
     405: ("Method not allowed", "That page does not accept this kind of request."),
+    408: ("Request timeout", "The request took too long to arrive. Please try again."),
     410: ("Gone", "That page is no longer available."),
     413: ("Too large", "What you sent is larger than we accept."),
     422: ("Check your input", "Some of what you sent needs another look."),
@@ -132,6 +135,9 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
+        # Forgery first (nothing of a forged request is read), then the body cap around every view.
+        Middleware(CrossOriginMiddleware, trusted_origins=settings.trusted_origins, render_error=error_page),
+        Middleware(BodyLimitMiddleware, idle_timeout=settings.body_timeout_seconds, render_error=error_page),
     ]
     app = Starlette(
         routes=routes,
@@ -146,6 +152,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     app.state.db = db
     app.state.templates = make_templates(settings, assets)
     app.state.startup_hooks = []
+    app.state.startup_hooks.append(ratelimit.startup)
     return app
 
 

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add subcommands (worker, deliveries, staff, purge, erase) through `register_cli(sub)`.
 # They are imported only when the CLI runs, so `frontdesk --version` stays fast.
-_EXTENSION_MODULES: tuple[str, ...] = ()
+_EXTENSION_MODULES: tuple[str, ...] = ("frontdesk.privacy",)
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
