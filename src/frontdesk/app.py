@@ -25,8 +25,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages, ratelimit
+from frontdesk import __version__, pages, ratelimit, views
 from frontdesk.assets import Assets
+from frontdesk.attribution import AttributionMiddleware
 from frontdesk.bodylimit import BodyLimitMiddleware
 from frontdesk.content import Content, load_content
 from frontdesk.csrf import CrossOriginMiddleware
@@ -131,6 +132,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
 
     routes = [
         *pages.routes,
+        *views.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
     ]
     middleware = [
@@ -138,6 +140,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
         # Forgery first (nothing of a forged request is read), then the body cap around every view.
         Middleware(CrossOriginMiddleware, trusted_origins=settings.trusted_origins, render_error=error_page),
         Middleware(BodyLimitMiddleware, idle_timeout=settings.body_timeout_seconds, render_error=error_page),
+        Middleware(AttributionMiddleware, secure=settings.https),
     ]
     app = Starlette(
         routes=routes,
