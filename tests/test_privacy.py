@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 
@@ -13,6 +12,7 @@ from conftest import TEST_SECRET
 from frontdesk import cli, feedback, submissions, tables
 from frontdesk.db import Database
 from frontdesk.privacy import email_fingerprint, erase, parse_duration, purge
+from support import run_async
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 OLD = NOW - dt.timedelta(days=200)
@@ -20,7 +20,7 @@ RECENT = NOW - dt.timedelta(days=10)
 
 
 def run(coro):
-    return asyncio.run(coro)
+    return run_async(lambda: coro)
 
 
 async def add(
@@ -257,6 +257,14 @@ def cli_env(monkeypatch, tmp_path, database_url):
     return tmp_path / "data" / "uploads"
 
 
+def frontdesk(*args: str) -> int:
+    """`frontdesk ARGS` in-process, on a worker thread (the CLI calls asyncio.run; see support.run_async)."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(cli.main, list(args)).result()
+
+
 def test_cli_purge_and_erase_print_counts_only(cli_env, database_url, capsys):
     async def seed():
         db = Database(database_url)
@@ -267,15 +275,15 @@ def test_cli_purge_and_erase_print_counts_only(cli_env, database_url, capsys):
             await db.dispose()
 
     run(seed())
-    assert cli.main(["purge", "--dry-run"]) == 0
+    assert frontdesk("purge", "--dry-run") == 0
     assert "would erase 1 delivered" in capsys.readouterr().out
-    assert cli.main(["purge", "--older-than", "180d"]) == 0
+    assert frontdesk("purge", "--older-than", "180d") == 0
     out = capsys.readouterr().out
     assert "1 submissions" in out and "1 upload files" in out
-    assert cli.main(["erase", "Grace@Example.com"]) == 0
+    assert frontdesk("erase", "Grace@Example.com") == 0
     out = capsys.readouterr().out
     assert "erased: 1 submissions" in out and "audit entry" in out
     assert "grace" not in out.lower() and "ada" not in out.lower()
-    assert cli.main(["purge", "--older-than", "soon"]) == 2
+    assert frontdesk("purge", "--older-than", "soon") == 2
     assert "not a duration" in capsys.readouterr().err
-    assert cli.main(["erase", "not-an-address"]) == 2
+    assert frontdesk("erase", "not-an-address") == 2

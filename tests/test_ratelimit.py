@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import uuid
 
@@ -22,6 +21,7 @@ from frontdesk.ratelimit import (
     parse_networks,
     retry_after_header,
 )
+from support import run_async
 
 PROXIES = parse_networks(["10.0.0.0/8", "192.0.2.1", "fd00::/8"])
 
@@ -114,7 +114,7 @@ def test_limit_allows_then_refuses_with_a_wait(storage_url):
             await storage.reset()
             await close_storage(storage, pool)
 
-    asyncio.run(go())
+    run_async(go)
 
 
 def test_a_full_hour_does_not_consume_the_minute(storage_url):
@@ -134,7 +134,7 @@ def test_a_full_hour_does_not_consume_the_minute(storage_url):
             await storage.reset()
             await close_storage(storage, pool)
 
-    asyncio.run(go())
+    run_async(go)
 
 
 def test_forms_are_counted_separately(storage_url):
@@ -151,7 +151,7 @@ def test_forms_are_counted_separately(storage_url):
             await storage.reset()
             await close_storage(storage, pool)
 
-    asyncio.run(go())
+    run_async(go)
 
 
 def test_redis_shares_limits_between_instances():
@@ -173,7 +173,7 @@ def test_redis_shares_limits_between_instances():
             await close_storage(s1, p1)
             await close_storage(s2, p2)
 
-    asyncio.run(go())
+    run_async(go)
 
 
 def test_a_dead_redis_fails_open():
@@ -185,7 +185,7 @@ def test_a_dead_redis_fails_open():
         finally:
             await close_storage(storage, pool)
 
-    asyncio.run(go())
+    run_async(go)
 
 
 def test_the_app_builds_its_limiter_in_the_lifespan(make_settings, clock, storage_url):
