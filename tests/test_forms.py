@@ -270,7 +270,11 @@ def test_accepted_resume_types(client, settings):
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr(
+            "[Content_Types].xml",
+            '<Types><Override PartName="/word/document.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        )
         z.writestr("word/document.xml", "<w:document/>")
     cases = [("cv.docx", buf.getvalue()), ("cv.txt", "Grace Hopper — résumé".encode()), ("cv.rtf", b"{\\rtf1 hi}")]
     for name, body in cases:

@@ -209,3 +209,92 @@ def test_trusted_proxies_setting_is_validated():
         Settings.from_env({"FRONTDESK_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"})
     with pytest.raises(SettingsError, match="FRONTDESK_BODY_TIMEOUT_SECONDS"):
         Settings.from_env({"FRONTDESK_BODY_TIMEOUT_SECONDS": "0"})
+
+
+# ---- through the forms: 429 with Retry-After, the input kept, nothing stored ---------------------------------
+
+
+@pytest.fixture
+def limited_client(make_settings, clock, storage_url):
+    limits = {"request_info": "2/minute;30/hour", "apply": "1/minute", "feedback": "1/minute", "login": "5/minute"}
+    app = create_app(make_settings(redis_url=storage_url, rate_limits=limits), clock=clock)
+    with TestClient(app, follow_redirects=False) as c:
+        app.state.limiter.namespace = uuid.uuid4().hex  # this test's own counters, also on a shared Redis
+        yield c
+        c.portal.call(app.state.limiter.storage.reset)
+
+
+def _token(client, path):
+    import re
+
+    return re.search(r'name="_t" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def _rows(client, table):
+    from support import db_rows
+
+    return db_rows(client.app.state.settings.database_url, table)
+
+
+LEAD = {
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "interest": "business",
+    "message": "Please call me about cover for my 3 engines.",
+    "consent": "yes",
+}
+
+
+def test_request_info_over_the_limit_gets_429_with_the_form_kept(limited_client):
+    from frontdesk import tables
+
+    c = limited_client
+    for _ in range(2):
+        assert c.post("/request-info", data={**LEAD, "_t": _token(c, "/request-info")}).status_code == 303
+    r = c.post("/request-info", data={**LEAD, "_t": _token(c, "/request-info")})
+    assert r.status_code == 429
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+    assert r.headers["cache-control"] == "no-store"
+    assert "Please wait about" in r.text and "What you typed is kept below." in r.text
+    assert (
+        'value="Ada Lovelace"' in r.text and "cover for my 3 engines." in r.text and 'value="ada@example.com"' in r.text
+    )
+    assert '<form method="post" action="/request-info"' in r.text
+    assert len(_rows(c, tables.submissions)) == 2  # the refused one is not stored
+    j = c.post("/request-info", data=LEAD, headers={"Accept": "application/json"})
+    assert j.status_code == 429 and j.json()["ok"] is False and j.json()["retry_after"] >= 1
+    assert "retry-after" in j.headers
+
+
+def test_apply_and_feedback_limits(limited_client):
+    from frontdesk import tables
+
+    c = limited_client
+    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    job = "/careers/licensed-insurance-agent/apply"
+    data = {"name": "Grace Hopper", "email": "grace@example.com", "phone": "605 555 0123", "consent": "yes"}
+    assert c.post(job, data={**data, "_t": _token(c, job)}, files={"resume": ("cv.pdf", pdf)}).status_code == 303
+    r = c.post(job, data={**data, "_t": _token(c, job)}, files={"resume": ("cv.pdf", pdf)})
+    assert r.status_code == 429 and "retry-after" in r.headers
+    assert 'value="Grace Hopper"' in r.text and "choose your résumé file again" in r.text
+    assert (
+        c.post("/feedback", data={"page": "/offices", "helpful": "yes", "_t": _token(c, "/offices")}).status_code == 303
+    )
+    r = c.post("/feedback", data={"page": "/offices", "helpful": "no", "comment": "Hours are wrong"})
+    assert r.status_code == 429 and "Hours are wrong" in r.text
+    assert len(_rows(c, tables.submissions)) == 2 and len(_rows(c, tables.uploads)) == 1
+    # Another form is not affected by these.
+    assert c.post("/request-info", data={**LEAD, "_t": _token(c, "/request-info")}).status_code == 303
+
+
+def test_clients_behind_a_trusted_proxy_are_told_apart(make_settings, clock):
+    settings = make_settings(rate_limits={"request_info": "1/minute"}, trusted_proxies=("127.0.0.0/8",))
+    app = create_app(settings, clock=clock)
+    with TestClient(app, follow_redirects=False, client=("127.0.0.1", 5000)) as c:
+        send = lambda ip: c.post("/request-info", data=LEAD, headers={"X-Forwarded-For": f"6.6.6.6, {ip}"})  # noqa: E731
+        assert send("198.51.100.1").status_code == 303
+        assert send("198.51.100.2").status_code == 303  # another client behind the same proxy
+        assert send("198.51.100.1").status_code == 429
+        # The address the client wrote itself (6.6.6.6) is never the key: changing it changes nothing.
+        r = c.post("/request-info", data=LEAD, headers={"X-Forwarded-For": "7.7.7.7, 198.51.100.2"})
+        assert r.status_code == 429

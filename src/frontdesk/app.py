@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages, ratelimit, views
+from frontdesk import __version__, pages, ratelimit, spam, views
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.bodylimit import BodyLimitMiddleware
@@ -34,6 +34,7 @@ from frontdesk.csrf import CrossOriginMiddleware
 from frontdesk.db import Database
 from frontdesk.security import SecurityHeadersMiddleware
 from frontdesk.settings import Settings, ensure_secret_key
+from frontdesk.shape import RequestShapeMiddleware
 
 log = logging.getLogger("frontdesk")
 
@@ -60,6 +61,7 @@ ERROR_TITLES = {
     413: ("Too large", "What you sent is larger than we accept."),
     422: ("Check your input", "Some of what you sent needs another look."),
     429: ("Too many requests", "Please wait a little and try again."),
+    431: ("Request headers too large", "The request's headers are too large."),
     500: ("Something went wrong", "An error on our side stopped this page. Please try again shortly."),
     503: ("Temporarily unavailable", "Please try again in a moment."),
 }
@@ -137,7 +139,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
-        # Forgery first (nothing of a forged request is read), then the body cap around every view.
+        # Malformed requests first, then forgery (nothing of a forged request is read), then the body cap.
+        Middleware(RequestShapeMiddleware, render_error=error_page),
         Middleware(CrossOriginMiddleware, trusted_origins=settings.trusted_origins, render_error=error_page),
         Middleware(BodyLimitMiddleware, idle_timeout=settings.body_timeout_seconds, render_error=error_page),
         Middleware(AttributionMiddleware, secure=settings.https),
@@ -155,7 +158,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     app.state.db = db
     app.state.templates = make_templates(settings, assets)
     app.state.startup_hooks = []
-    app.state.startup_hooks.append(ratelimit.startup)
+    app.state.startup_hooks += [ratelimit.startup, spam.startup]
     return app
 
 

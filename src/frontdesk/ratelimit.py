@@ -169,6 +169,27 @@ class RateLimiter:
             await self.strategy.clear(item, *ids)
 
 
+async def check(request: Request, form: str) -> float | None:
+    """What a POST view calls first: None to go on, or the seconds to wait (answer 429 with the form kept).
+
+    Without a limiter (an app whose lifespan did not run) nothing is limited.
+    """
+    limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
+    return None if limiter is None else await limiter.hit(request, form)
+
+
+def describe_wait(seconds: float) -> str:
+    """'about 40 seconds', 'about 1 minute', 'about 2 hours': for the 429 page."""
+    seconds = max(1, math.ceil(seconds))
+    if seconds < 60:
+        return f"about {seconds} second{'s' if seconds != 1 else ''}"
+    if seconds < 3600:
+        minutes = math.ceil(seconds / 60)
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    hours = math.ceil(seconds / 3600)
+    return f"about {hours} hour{'s' if hours != 1 else ''}"
+
+
 def retry_after_header(seconds: float) -> dict[str, str]:
     """The `Retry-After` header for a wait, in whole seconds rounded up (never 0)."""
     return {"Retry-After": str(max(1, math.ceil(seconds)))}

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from frontdesk import attribution, feedback, forms, spam, submissions, tables, uploads
+from frontdesk import attribution, feedback, forms, ratelimit, spam, submissions, tables, uploads
 from frontdesk.pages import content_of, render, sitemap_paths, today
 
 log = logging.getLogger("frontdesk.forms")
@@ -49,7 +49,10 @@ async def read_form(request: Request, *, max_files: int = 0) -> dict[str, list[A
 def sent_from(request: Request) -> str:
     """The path of the page a form was reached from, if it was one of ours."""
     referer = request.headers.get("referer", "")
-    parts = urlsplit(referer)
+    try:
+        parts = urlsplit(referer)
+    except ValueError:  # e.g. "http://[x": a malformed header is no referrer at all
+        return ""
     if not referer or parts.netloc != request.headers.get("host", ""):
         return ""
     return (parts.path or "/")[:300]
@@ -80,6 +83,26 @@ def invalid(request: Request, template: str, context: dict[str, Any], errors: di
     return render(request, template, {**context, "errors": errors}, status_code=422)
 
 
+def too_many(
+    request: Request, template: str, context: dict[str, Any], retry_after: float, *, note: str = ""
+) -> Response:
+    """429: the same form re-rendered with what the person typed, and when they may send it again."""
+    wait = ratelimit.describe_wait(retry_after)
+    message = f"You have sent this form several times in a short while. Please wait {wait} and send it again."
+    headers = {"Cache-Control": "no-store", **ratelimit.retry_after_header(retry_after)}
+    if wants_json(request):
+        body = {
+            "ok": False,
+            "error": "Too many requests",
+            "detail": message,
+            "retry_after": int(headers["Retry-After"]),
+        }
+        return JSONResponse(body, status_code=429, headers=headers)
+    return render(
+        request, template, {**context, "too_many": f"{message} {note}".strip()}, status_code=429, headers=headers
+    )
+
+
 def success(request: Request, location: str, message: str, **extra: Any) -> Response:
     if wants_json(request):
         return JSONResponse({"ok": True, "message": message, **extra}, headers={"Cache-Control": "no-store"})
@@ -107,6 +130,7 @@ async def request_info_form(request: Request) -> Response:
 
 
 async def request_info_submit(request: Request) -> Response:
+    retry_after = await ratelimit.check(request, "request_info")
     raw = await read_form(request)
     content = content_of(request)
     clean, errors, values = forms.validate(
@@ -117,6 +141,9 @@ async def request_info_submit(request: Request) -> Response:
     )
     page = spam.first(raw, "page")
     values["page"] = page[:300]
+    if retry_after is not None:
+        context = {**_request_info_context(request, values), "errors": errors}
+        return too_many(request, "forms/request_info.html", context, retry_after, note="What you typed is kept below.")
     if clean is None:
         return invalid(request, "forms/request_info.html", _request_info_context(request, values), errors)
     now = request.app.state.clock()
@@ -127,7 +154,7 @@ async def request_info_submit(request: Request) -> Response:
         email=clean.email,
         consent=consent_record(request),
         attribution=attribution_record(request, page),
-        spam_reason=spam.verdict(request.app.state.settings, raw, now),
+        spam_reason=await spam.check(request, raw, now, turnstile=True),
         now=now,
     )
     log.info("lead accepted submission=%s spam=%s", accepted.submission_id, accepted.spam)
@@ -167,10 +194,16 @@ async def apply_submit(request: Request) -> Response:
 
 
 async def _apply(request: Request) -> Response:
+    retry_after = await ratelimit.check(request, "apply")
     job = _open_job(request)
     raw = await read_form(request, max_files=1)
     files = raw.pop("resume", [])
     clean, errors, values = forms.validate(forms.Application, raw)
+    if retry_after is not None:
+        note = "What you typed is kept below; please choose your résumé file again."
+        return too_many(
+            request, "forms/apply.html", {**_apply_context(job, values), "errors": errors}, retry_after, note=note
+        )
     upload = files[0] if len(files) == 1 and isinstance(files[0], UploadFile) else None
     data = b""
     if upload is None or not upload.filename:
@@ -190,6 +223,7 @@ async def _apply(request: Request) -> Response:
 
     settings = request.app.state.settings
     now = request.app.state.clock()
+    spam_reason = await spam.check(request, raw, now, turnstile=True)
     stored = uploads.store(settings, data, upload.filename or "")
 
     async def record_upload(conn: AsyncConnection, submission_id: str) -> dict[str, Any]:
@@ -225,7 +259,7 @@ async def _apply(request: Request) -> Response:
             email=clean.email,
             consent=consent_record(request),
             attribution=attribution_record(request, spam.first(raw, "page") or f"/careers/{job.slug}"),
-            spam_reason=spam.verdict(settings, raw, now),
+            spam_reason=spam_reason,
             now=now,
             extra=record_upload,
         )
@@ -279,10 +313,14 @@ def feedback_pages(request: Request) -> set[str]:
 
 
 async def feedback_submit(request: Request) -> Response:
+    retry_after = await ratelimit.check(request, "feedback")
     raw = await read_form(request)
     clean, errors, values = forms.validate(
         forms.Feedback, raw, pages=feedback_pages(request), reasons=list(feedback.REASONS)
     )
+    if retry_after is not None:
+        context = {"title": "Was this information helpful?", "values": values, "reasons": feedback.REASONS}
+        return too_many(request, "forms/feedback.html", {**context, "errors": errors}, retry_after)
     if clean is None:
         context = {"title": "Was this information helpful?", "values": values, "reasons": feedback.REASONS}
         return invalid(request, "forms/feedback.html", context, errors)
