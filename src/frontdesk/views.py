@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from frontdesk import attribution, feedback, forms, ratelimit, spam, submissions, tables, uploads
+from frontdesk import attribution, feedback, formdata, forms, ratelimit, spam, submissions, tables, uploads
 from frontdesk.pages import content_of, render, sitemap_paths, today
 
 log = logging.getLogger("frontdesk.forms")
@@ -41,8 +41,8 @@ def wants_json(request: Request) -> bool:
 
 
 async def read_form(request: Request, *, max_files: int = 0) -> dict[str, list[Any]]:
-    """The body as {name: [values]}; a malformed body is a 400, never a 500."""
-    form = await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_TEXT_PART)
+    """The body as {name: [values]}; a malformed or cut-off body is a 400, never a 500."""
+    form = await formdata.read(request, max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_TEXT_PART)
     return {key: form.getlist(key) for key in form}
 
 
@@ -190,7 +190,7 @@ async def apply_submit(request: Request) -> Response:
     try:
         return await _apply(request)
     finally:
-        await request.close()  # closes the spooled upload file, on every path
+        await formdata.close(request)  # closes the spooled upload file, on every path
 
 
 async def _apply(request: Request) -> Response:
