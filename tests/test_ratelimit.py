@@ -298,3 +298,17 @@ def test_clients_behind_a_trusted_proxy_are_told_apart(make_settings, clock):
         # The address the client wrote itself (6.6.6.6) is never the key: changing it changes nothing.
         r = c.post("/request-info", data=LEAD, headers={"X-Forwarded-For": "7.7.7.7, 198.51.100.2"})
         assert r.status_code == 429
+
+
+def test_staff_sign_in_is_limited_per_client_before_any_password_check(limited_client):
+    from frontdesk import tables
+
+    c = limited_client
+    for _ in range(5):
+        r = c.post("/staff/login", data={"email": "admin@staff.example", "password": "guess"})
+        assert r.status_code == 401
+    audit_before = len(_rows(c, tables.audit))
+    r = c.post("/staff/login", data={"email": "admin@staff.example", "password": "guess"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert "Too many sign-in attempts" in r.text and 'value="admin@staff.example"' in r.text
+    assert len(_rows(c, tables.audit)) == audit_before  # refused before the account was even looked up

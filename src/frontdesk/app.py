@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages, ratelimit, spam, views
+from frontdesk import __version__, pages, ratelimit, spam, staff, views
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.bodylimit import BodyLimitMiddleware
@@ -59,6 +59,7 @@ ERROR_TITLES = {
     408: ("Request timeout", "The request took too long to arrive. Please try again."),
     410: ("Gone", "That page is no longer available."),
     413: ("Too large", "What you sent is larger than we accept."),
+    415: ("Unsupported format", "That request was sent in a format we do not accept."),
     422: ("Check your input", "Some of what you sent needs another look."),
     429: ("Too many requests", "Please wait a little and try again."),
     431: ("Request headers too large", "The request's headers are too large."),
@@ -135,6 +136,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     routes = [
         *pages.routes,
         *views.routes,
+        *staff.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
     ]
     middleware = [
