@@ -337,7 +337,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     import sys
 
     stats = getattr(sys.modules.get("test_fuzz"), "STATS", None)
-    if stats:
+    if stats and sum(stats["cases"].values()):
         total = sum(stats["cases"].values())
         terminalreporter.write_sep("-", f"fuzz: {total} generated requests")
         for test, n in sorted(stats["cases"].items()):

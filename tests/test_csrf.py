@@ -129,3 +129,73 @@ def test_trusted_origins_setting_is_validated():
     for bad in ("crm.example.com", "https://crm.example.com/path", "ftp://x.example", "https://[bad"):
         with pytest.raises(SettingsError, match="FRONTDESK_TRUSTED_ORIGINS"):
             Settings.from_env({"FRONTDESK_TRUSTED_ORIGINS": bad})
+
+
+# ---- the real forms ------------------------------------------------------------------------------------------
+
+
+def test_forged_posts_to_every_form_are_refused_and_store_nothing(client, settings):
+    from frontdesk import tables
+    from support import db_rows
+
+    forged = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+    lead = {"name": "Ada", "email": "ada@example.com", "interest": "business", "message": "hi", "consent": "yes"}
+    for path, data in [
+        ("/request-info", lead),
+        ("/feedback", {"page": "/offices", "helpful": "yes"}),
+        ("/careers/licensed-insurance-agent/apply", lead),
+        ("/staff/login", {"email": "admin@staff.example", "password": "x"}),
+    ]:
+        r = client.post(path, data=data, headers=forged)
+        assert r.status_code == 403, path
+    assert db_rows(settings.database_url, tables.submissions) == []
+    assert db_rows(settings.database_url, tables.audit) == []  # the sign-in was not even attempted
+
+
+@pytest.mark.browser
+def test_a_real_browser_posting_from_another_origin_is_refused(live_server, page):
+    """Chromium on an attacker's page (another port is another origin) submits a form to our /request-info."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from frontdesk import tables
+    from support import db_rows
+
+    attacker_page = f"""<!doctype html><title>win a prize</title>
+<form method="post" action="{live_server.url}/request-info">
+<input name="name" value="Victim"><input name="email" value="v@example.com"><input name="interest" value="auto">
+<input name="message" value="forged"><input name="consent" value="yes"><button id="go">Claim</button></form>"""
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = attacker_page.encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    evil = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{evil.server_address[1]}/")
+        with page.expect_navigation():
+            page.click("#go")
+        assert "another website" in page.content()
+    finally:
+        evil.shutdown()
+        evil.server_close()
+    assert db_rows(live_server.database_url, tables.submissions) == []
+    # The same form on our own page goes through (Sec-Fetch-Site: same-origin).
+    page.goto(live_server.url + "/request-info")
+    page.fill("#name", "Ada Lovelace")
+    page.fill("#email", "ada@example.com")
+    page.select_option("#interest", "auto")
+    page.fill("#message", "A real request.")
+    page.check("#consent")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Thank you")
+    assert len(db_rows(live_server.database_url, tables.submissions)) == 1

@@ -238,3 +238,40 @@ async def _release(url, submission_id, now):
         return await submissions.release_spam(db, submission_id, now=now)
     finally:
         await db.dispose()
+
+
+def test_no_personal_data_reaches_the_logs(client, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="frontdesk")
+    lead(client, email="secret.person@example.com", message="My private medical question")
+    lead(client, email="secret.person@example.com", fax="bot")
+    application(client, email="secret.person@example.com")
+    client.post(
+        "/request-info", data={"email": "secret.person@example.com"}, headers={"Origin": "https://evil.example"}
+    )
+    client.post("/request-info", content=b"email=secret.person%40example.com&" + b"x" * 70_000)
+    client.post("/staff/login", data={"email": "secret.person@example.com", "password": "hunter2"})
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "accepted submission=" in logged  # the views do log, by id
+    for secret in ("secret.person", "example.com", "medical", "hunter2", "Ada", "Grace"):
+        assert secret not in logged, secret
+
+
+def test_debug_logging_keeps_driver_parameter_dumps_off(monkeypatch):
+    import logging
+
+    from frontdesk import cli
+    from frontdesk.settings import Settings
+
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # let basicConfig run; restored afterwards
+    root_level = logging.getLogger().level
+    try:
+        cli._configure_logging(Settings(log_level="debug"))
+        assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("frontdesk").isEnabledFor(logging.DEBUG)
+    finally:
+        logging.getLogger().setLevel(root_level)
+        for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "python_multipart", "multipart"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
