@@ -318,3 +318,33 @@ def staff_client(client: TestClient, staff_password_hash: str) -> Callable[..., 
 
 # A real webhook receiver (uvicorn on 127.0.0.1) for delivery tests; see tests/receiver.py.
 from receiver import receiver  # noqa: E402, F401
+
+
+# ---- hypothesis: the fuzz suite's budget ------------------------------------------------------------------
+# `HYPOTHESIS_PROFILE=ci` (set by .ci/run) runs the full budget: 350 cases per fuzz test, over 2,000 in all on
+# SQLite alone. Locally the default "dev" profile keeps a run short. The generated app is shared by the cases
+# of one test on purpose (a fresh site per case would be far too slow), hence the suppressed health check.
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+_FUZZ_COMMON: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+hypothesis_settings.register_profile("ci", max_examples=350, print_blob=True, **_FUZZ_COMMON)
+hypothesis_settings.register_profile("dev", max_examples=40, **_FUZZ_COMMON)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """After a run that included the fuzz suite: how many cases ran, and what they got."""
+    import sys
+
+    stats = getattr(sys.modules.get("test_fuzz"), "STATS", None)
+    if stats and sum(stats["cases"].values()):
+        total = sum(stats["cases"].values())
+        terminalreporter.write_sep("-", f"fuzz: {total} generated requests")
+        for test, n in sorted(stats["cases"].items()):
+            terminalreporter.write_line(f"  {test}: {n}")
+        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(stats["status"].items()))
+        terminalreporter.write_line(f"  statuses: {statuses}")

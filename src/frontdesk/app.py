@@ -26,14 +26,17 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, careers, metrics, outbox, pages, reload, staff, views
+from frontdesk import __version__, careers, metrics, outbox, pages, ratelimit, reload, spam, staff, views
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
+from frontdesk.bodylimit import BodyLimitMiddleware
 from frontdesk.content import Content, load_content
+from frontdesk.csrf import CrossOriginMiddleware
 from frontdesk.db import Database
 from frontdesk.pagecache import PageCache, PageCacheMiddleware
 from frontdesk.security import SecurityHeadersMiddleware
 from frontdesk.settings import Settings, ensure_secret_key
+from frontdesk.shape import RequestShapeMiddleware
 
 log = logging.getLogger("frontdesk")
 
@@ -55,11 +58,13 @@ ERROR_TITLES = {
     403: ("Forbidden", "That request was refused."),
     404: ("Page not found", "We could not find that page. It may have moved."),
     405: ("Method not allowed", "That page does not accept this kind of request."),
+    408: ("Request timeout", "The request took too long to arrive. Please try again."),
     410: ("Gone", "That page is no longer available."),
     413: ("Too large", "What you sent is larger than we accept."),
     415: ("Unsupported format", "That request was sent in a format we do not accept."),
     422: ("Check your input", "Some of what you sent needs another look."),
     429: ("Too many requests", "Please wait a little and try again."),
+    431: ("Request headers too large", "The request's headers are too large."),
     500: ("Something went wrong", "An error on our side stopped this page. Please try again shortly."),
     503: ("Temporarily unavailable", "Please try again in a moment."),
 }
@@ -141,6 +146,10 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
+        # Malformed requests first, then forgery (nothing of a forged request is read), then the body cap.
+        Middleware(RequestShapeMiddleware, render_error=error_page),
+        Middleware(CrossOriginMiddleware, trusted_origins=settings.trusted_origins, render_error=error_page),
+        Middleware(BodyLimitMiddleware, idle_timeout=settings.body_timeout_seconds, render_error=error_page),
         Middleware(AttributionMiddleware, secure=settings.https),
         # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache.py.
         Middleware(PageCacheMiddleware, cache=page_cache),
@@ -161,6 +170,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     page_cache.state = app.state
     page_cache.slots.register(pages.FORM_TOKEN, pages.form_token_filler(app))
     app.state.startup_hooks = []
+    app.state.startup_hooks += [ratelimit.startup, spam.startup]
     app.state.startup_hooks.append(reload.startup_hook)  # SIGHUP and --reload-content
     if settings.run_worker:
         app.state.startup_hooks.append(outbox.startup_hook)

@@ -53,6 +53,14 @@ def read(cookies: dict[str, str]) -> dict[str, str]:
     return decode(value) if value and len(value) < 4096 else {}
 
 
+def _netloc(url: str) -> str:
+    """The host part of a URL the visitor sent; "" when it is not a URL (e.g. `http://[x`)."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
+
+
 def _landing(scope: Scope, now: dt.datetime) -> dict[str, str] | None:
     """Attribution for this request if it is a landing, else None."""
     query = scope.get("query_string", b"").decode("latin-1")
@@ -60,7 +68,7 @@ def _landing(scope: Scope, now: dt.datetime) -> dict[str, str] | None:
     headers = {k: v for k, v in scope["headers"] if k in (b"referer", b"host", b"cookie")}
     referer = headers.get(b"referer", b"").decode("latin-1")
     host = headers.get(b"host", b"").decode("latin-1")
-    external = bool(referer) and urlsplit(referer).netloc not in ("", host)
+    external = bool(referer) and _netloc(referer) not in ("", host)
     if not utm and not external:
         return None
     if not utm and COOKIE.encode() in headers.get(b"cookie", b""):

@@ -32,6 +32,9 @@ def _configure_logging(settings: Settings) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per applied migration is enough
+    # These echo SQL parameters or request bodies at DEBUG, i.e. people's emails and messages: never below INFO.
+    for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "python_multipart", "multipart"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -137,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add subcommands (worker, deliveries, staff, purge, erase) through `register_cli(sub)`.
 # They are imported only when the CLI runs, so `frontdesk --version` stays fast.
-_EXTENSION_MODULES: tuple[str, ...] = ("frontdesk.staff.cli", "frontdesk.outbox_cli")
+_EXTENSION_MODULES: tuple[str, ...] = ("frontdesk.staff.cli", "frontdesk.outbox_cli", "frontdesk.privacy")
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

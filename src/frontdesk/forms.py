@@ -125,7 +125,10 @@ def _links(value: object) -> list[str]:
     if len(links) > 3:
         raise ValueError("Add at most three links, one per line.")
     for link in links:
-        parts = urlsplit(link)
+        try:
+            parts = urlsplit(link)
+        except ValueError:  # "https://[oops": not a web address
+            parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.netloc or len(link) > 500 or " " in link:
             raise ValueError("Enter full web addresses starting with https://, one per line.")
     return links

@@ -65,6 +65,7 @@ class Settings:
     turnstile_sitekey: str = ""
     turnstile_secret: str = ""
     turnstile_verify_url: str = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+    body_timeout_seconds: float = 15.0  # a request body that stalls this long gets 408
     # Personal data.
     retention_days: int = 180
     spam_retention_days: int = 30
@@ -242,12 +243,35 @@ def _parse(env: Mapping[str, str]) -> Settings:
         session_idle_minutes=int(_number(env, "SESSION_IDLE_MINUTES", d.session_idle_minutes, minimum=1)),
         session_max_hours=int(_number(env, "SESSION_MAX_HOURS", d.session_max_hours, minimum=1)),
         reload_content=_bool(env, "RELOAD_CONTENT", False),
+        body_timeout_seconds=_number(env, "BODY_TIMEOUT_SECONDS", d.body_timeout_seconds, minimum=0.1),
     )
+    _check_abuse_lists(settings)
     if bool(settings.turnstile_sitekey) != bool(settings.turnstile_secret):
         raise SettingsError(
             "FRONTDESK_TURNSTILE_SITEKEY and FRONTDESK_TURNSTILE_SECRET are invalid: set both or neither"
         )
     return settings
+
+
+def _check_abuse_lists(settings: Settings) -> None:
+    """Trusted origins are `scheme://host[:port]`; trusted proxies are IP addresses or CIDR networks."""
+    import ipaddress
+
+    for origin in settings.trusted_origins:
+        try:
+            parts = urlsplit(origin)
+            ok = (
+                parts.scheme in ("http", "https") and parts.netloc and not (parts.path or parts.query or parts.fragment)
+            )
+        except ValueError:
+            ok = False
+        if not ok:
+            raise _fail("TRUSTED_ORIGINS", "use comma-separated origins like https://crm.example.com", origin)
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise _fail("TRUSTED_PROXIES", "use comma-separated IP addresses or CIDR networks", proxy) from None
 
 
 def ensure_secret_key(settings: Settings) -> Settings:

@@ -1,7 +1,8 @@
 """Uploads: résumés checked by their bytes, stored privately, fetched by signed links.
 
 A résumé's type is decided from its content, never from the file name or the
-Content-Type the browser sent: both are chosen by the sender. Accepted files
+Content-Type the browser sent: both are chosen by the sender (`sniff.py` holds
+the allow-list and the polyglot checks). Accepted files
 are written under `<data dir>/uploads/` with a random name (never under
 `static/`, so nothing uploaded can ever be served as part of the site), and
 the original name is kept only as sanitized metadata.
@@ -17,18 +18,19 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import io
 import os
 import re
 import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from frontdesk.settings import Settings
+from frontdesk.sniff import ACCEPTED, MAX_BYTES, UploadRejected, detect
 
-MAX_RESUME_BYTES = 10 * 1024 * 1024
+__all__ = ["ACCEPTED", "MAX_RESUME_BYTES", "MIME", "Stored", "UploadRejected", "detect", "safe_filename", "store"]
+
+MAX_RESUME_BYTES = MAX_BYTES
 
 MIME = {
     "pdf": "application/pdf",
@@ -38,15 +40,6 @@ MIME = {
     "rtf": "application/rtf",
     "txt": "text/plain",
 }
-ACCEPTED = "PDF, Word (.doc or .docx), OpenDocument text (.odt), RTF or plain text"
-
-# Markers of content a browser or an OS would treat as active: never inside a document we accept.
-_ACTIVE = re.compile(rb"<\s*(?:html|script|svg|iframe|body|!doctype|\?xml)", re.I)
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-class UploadRejected(Exception):
-    """The file is empty, too large, or not a document type we accept."""
 
 
 @dataclass(frozen=True)
@@ -59,54 +52,20 @@ class Stored:
     sha256: str
 
 
-def _zip_kind(data: bytes) -> str | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
-            if len(names) > 2000:
-                return None
-            if "[Content_Types].xml" in names and "word/document.xml" in names:
-                return "docx"
-            if "mimetype" in names and z.read("mimetype").strip() == MIME["odt"].encode():
-                return "odt"
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, RuntimeError, NotImplementedError):
-        return None
-    return None
-
-
-def detect(data: bytes) -> str:
-    """The document type of `data` (a key of MIME), or raise UploadRejected."""
-    if not data:
-        raise UploadRejected("The file is empty.")
-    if len(data) > MAX_RESUME_BYTES:
-        raise UploadRejected("The file is larger than 10 MB.")
-    head = data[:1024]
-    if data.startswith(b"%PDF-"):
-        kind = "pdf"
-    elif data.startswith(_OLE):
-        kind = "doc" if "WordDocument".encode("utf-16-le") in data else ""
-    elif data.startswith(b"{\\rtf"):
-        kind = "rtf"
-    elif data.startswith(b"PK\x03\x04"):
-        kind = _zip_kind(data) or ""
-    elif data.startswith((b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")):
-        kind = ""
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        kind = "txt" if text is not None and "\x00" not in text else ""
-    if not kind or _ACTIVE.search(head):
-        raise UploadRejected(f"Upload your résumé as {ACCEPTED}.")
-    return kind
-
-
 def safe_filename(name: str) -> str:
-    """A display-only version of the client's file name: no paths, no control characters."""
+    """A display-only version of the client's file name: no paths, no control or invisible characters.
+
+    It is metadata for staff and the CRM, never a path on disk. Bidirectional overrides are removed
+    too, so `cv\u202efdp.exe` cannot pose as `cvexe.pdf`.
+    """
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"<>:|?*;]", "", name).strip(" .")
-    return name[:200] or "resume"
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+    name = re.sub(r"[\"<>:|?*;]", "", name)
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    if len(name) > 200:  # keep the extension: it is what staff look at
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 199 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else name[:200]
+    return name or "resume"
 
 
 def store(settings: Settings, data: bytes, original_name: str) -> Stored:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from frontdesk import attribution, feedback, forms, spam, submissions, tables, uploads
+from frontdesk import attribution, feedback, formdata, forms, ratelimit, spam, submissions, tables, uploads
 from frontdesk.content import Content
 from frontdesk.pagecache import Rendered
 from frontdesk.pages import PageEnv, cached, content_of, render, sitemap_paths, today
@@ -49,7 +49,7 @@ async def read_form(request: Request, *, max_files: int = 0) -> dict[str, list[A
     URL-encoded bodies (every form without a file) are parsed with the standard
     library in one pass, several times faster than a streaming parser, and must
     be valid UTF-8. Multipart goes through Starlette with its limits on files,
-    fields and part sizes.
+    fields and part sizes, and must not be cut off (see formdata.py).
     """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/x-www-form-urlencoded":
@@ -68,7 +68,8 @@ async def read_form(request: Request, *, max_files: int = 0) -> dict[str, list[A
         return fields
     if content_type != "multipart/form-data":
         raise HTTPException(415, "Send the form as application/x-www-form-urlencoded or multipart/form-data.")
-    form = await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_TEXT_PART)
+    # Multipart: Starlette's parser with its limits, plus a check that the body reached its closing boundary.
+    form = await formdata.read(request, max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_TEXT_PART)
     return {key: form.getlist(key) for key in form}
 
 
@@ -95,6 +96,26 @@ def invalid(request: Request, template: str, context: dict[str, Any], errors: di
     if wants_json(request):
         return JSONResponse({"ok": False, "errors": errors}, status_code=422, headers={"Cache-Control": "no-store"})
     return render(request, template, {**context, "errors": errors}, status_code=422)
+
+
+def too_many(
+    request: Request, template: str, context: dict[str, Any], retry_after: float, *, note: str = ""
+) -> Response:
+    """429: the same form re-rendered with what the person typed, and when they may send it again."""
+    wait = ratelimit.describe_wait(retry_after)
+    message = f"You have sent this form several times in a short while. Please wait {wait} and send it again."
+    headers = {"Cache-Control": "no-store", **ratelimit.retry_after_header(retry_after)}
+    if wants_json(request):
+        body = {
+            "ok": False,
+            "error": "Too many requests",
+            "detail": message,
+            "retry_after": int(headers["Retry-After"]),
+        }
+        return JSONResponse(body, status_code=429, headers=headers)
+    return render(
+        request, template, {**context, "too_many": f"{message} {note}".strip()}, status_code=429, headers=headers
+    )
 
 
 def success(request: Request, location: str, message: str, **extra: Any) -> Response:
@@ -135,6 +156,7 @@ async def request_info_form(request: Request) -> Response:
 
 
 async def request_info_submit(request: Request) -> Response:
+    retry_after = await ratelimit.check(request, "request_info")
     raw = await read_form(request)
     content = content_of(request)
     clean, errors, values = forms.validate(
@@ -145,6 +167,9 @@ async def request_info_submit(request: Request) -> Response:
     )
     page = spam.first(raw, "page")
     values["page"] = page[:300]
+    if retry_after is not None:
+        context = {**_request_info_context(content, values), "errors": errors}
+        return too_many(request, "forms/request_info.html", context, retry_after, note="What you typed is kept below.")
     if clean is None:
         return invalid(request, "forms/request_info.html", _request_info_context(content, values), errors)
     now = request.app.state.clock()
@@ -155,7 +180,7 @@ async def request_info_submit(request: Request) -> Response:
         email=clean.email,
         consent=consent_record(request),
         attribution=attribution_record(request, page),
-        spam_reason=spam.verdict(request.app.state.settings, raw, now),
+        spam_reason=await spam.check(request, raw, now, turnstile=True),
         now=now,
     )
     log.info("lead accepted submission=%s spam=%s", accepted.submission_id, accepted.spam)
@@ -197,14 +222,20 @@ async def apply_submit(request: Request) -> Response:
     try:
         return await _apply(request)
     finally:
-        await request.close()  # closes the spooled upload file, on every path
+        await formdata.close(request)  # closes the spooled upload file, on every path
 
 
 async def _apply(request: Request) -> Response:
+    retry_after = await ratelimit.check(request, "apply")
     job = _open_job(request)
     raw = await read_form(request, max_files=1)
     files = raw.pop("resume", [])
     clean, errors, values = forms.validate(forms.Application, raw)
+    if retry_after is not None:
+        note = "What you typed is kept below; please choose your résumé file again."
+        return too_many(
+            request, "forms/apply.html", {**_apply_context(job, values), "errors": errors}, retry_after, note=note
+        )
     upload = files[0] if len(files) == 1 and isinstance(files[0], UploadFile) else None
     data = b""
     if upload is None or not upload.filename:
@@ -224,6 +255,7 @@ async def _apply(request: Request) -> Response:
 
     settings = request.app.state.settings
     now = request.app.state.clock()
+    spam_reason = await spam.check(request, raw, now, turnstile=True)
     stored = uploads.store(settings, data, upload.filename or "")
 
     async def record_upload(conn: AsyncConnection, submission_id: str) -> dict[str, Any]:
@@ -259,7 +291,7 @@ async def _apply(request: Request) -> Response:
             email=clean.email,
             consent=consent_record(request),
             attribution=attribution_record(request, spam.first(raw, "page") or f"/careers/{job.slug}"),
-            spam_reason=spam.verdict(settings, raw, now),
+            spam_reason=spam_reason,
             now=now,
             extra=record_upload,
         )
@@ -313,10 +345,14 @@ def feedback_pages(request: Request) -> set[str]:
 
 
 async def feedback_submit(request: Request) -> Response:
+    retry_after = await ratelimit.check(request, "feedback")
     raw = await read_form(request)
     clean, errors, values = forms.validate(
         forms.Feedback, raw, pages=feedback_pages(request), reasons=list(feedback.REASONS)
     )
+    if retry_after is not None:
+        context = {"title": "Was this information helpful?", "values": values, "reasons": feedback.REASONS}
+        return too_many(request, "forms/feedback.html", {**context, "errors": errors}, retry_after)
     if clean is None:
         context = {"title": "Was this information helpful?", "values": values, "reasons": feedback.REASONS}
         return invalid(request, "forms/feedback.html", context, errors)

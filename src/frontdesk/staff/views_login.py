@@ -13,6 +13,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from frontdesk import formdata, ratelimit
 from frontdesk.staff import accounts, audit, sessions
 from frontdesk.staff.access import NO_STORE, current_staff, render, safe_next, user
 
@@ -47,10 +48,18 @@ async def login_form(request: Request) -> Response:
 
 
 async def login_submit(request: Request) -> Response:
-    form = await request.form(max_files=0, max_fields=10, max_part_size=8192)
+    # Per client, before any password is checked: guessing is slowed for every account at once.
+    retry_after = await ratelimit.check(request, "login")
+    form = await formdata.read(request, max_files=0, max_fields=10, max_part_size=8192)
     email = str(form.get("email") or "")[:MAX_EMAIL]
     password = str(form.get("password") or "")
     next_path = safe_next(str(form.get("next") or ""))
+    if retry_after is not None:
+        error = f"Too many sign-in attempts. Please wait {ratelimit.describe_wait(retry_after)} and try again."
+        context = {"title": "Staff sign-in", "next": next_path, "email": email.strip(), "error": error, "notice": None}
+        response = render(request, "staff/login.html", context, status_code=429)
+        response.headers.update(ratelimit.retry_after_header(retry_after))
+        return response
     app = request.app
     now = app.state.clock()
     found = await accounts.authenticate(app.state.db, email, password, now=now)
