@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages
+from frontdesk import __version__, insights, pages
 from frontdesk.assets import Assets
 from frontdesk.content import Content, load_content
 from frontdesk.db import Database
@@ -128,6 +128,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
 
     routes = [
         *pages.routes,
+        *insights.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
     ]
     middleware = [
