@@ -120,27 +120,28 @@ class Shown:
     pending: bool = False
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
+def aware(value: dt.datetime) -> dt.datetime:
     # SQLite hands timezone-aware columns back naive; they were stored as UTC.
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _shown(row: Any) -> Shown:
+def shown(row: Any, *, pending: bool = False) -> Shown:
+    """A comments row (id, name, website, body, created_at) as the page shows it."""
     return Shown(
         id=row.id,
         name=row.name,
         website=website_href(row.website),
         html=comment_html(row.body),
-        created_at=_aware(row.created_at),
-        pending=row.state == "pending",
+        created_at=aware(row.created_at),
+        pending=pending,
     )
 
 
 async def approved(conn: AsyncConnection, post: str) -> list[Shown]:
     """The article's approved comments, oldest first (a conversation reads top down)."""
     rows = await conn.execute(
-        sa.select(c.c.id, c.c.name, c.c.website, c.c.body, c.c.created_at, c.c.state)
+        sa.select(c.c.id, c.c.name, c.c.website, c.c.body, c.c.created_at)
         .where(c.c.post == post, c.c.state == "approved")
         .order_by(c.c.created_at, c.c.id)
     )
-    return [_shown(r) for r in rows]
+    return [shown(r) for r in rows]
