@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
+from support import run_async
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONTENT = ROOT / "content"
@@ -64,7 +65,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from frontdesk.db import migrate
 
     path = tmp_path_factory.mktemp("template") / "frontdesk.db"
-    migrate(f"sqlite+aiosqlite:///{path}")
+    _in_thread(migrate, f"sqlite+aiosqlite:///{path}")
     return path
 
 
@@ -73,13 +74,19 @@ def pg_migrated() -> str:
     from frontdesk.db import migrate
 
     _reset_pg_schema(PG_URL)
-    migrate(PG_URL)
+    _in_thread(migrate, PG_URL)
     return PG_URL
 
 
-def _reset_pg_schema(url: str) -> None:
-    import asyncio
+def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Alembic's env calls asyncio.run(); keep it off the main thread (see support.run_async)."""
+    import concurrent.futures
 
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def _reset_pg_schema(url: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -90,12 +97,10 @@ def _reset_pg_schema(url: str) -> None:
             await conn.execute(text("CREATE SCHEMA public"))
         await engine.dispose()
 
-    asyncio.run(run())
+    run_async(run)
 
 
 def _truncate_pg(url: str) -> None:
-    import asyncio
-
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from frontdesk.tables import metadata
@@ -107,7 +112,7 @@ def _truncate_pg(url: str) -> None:
             await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         await engine.dispose()
 
-    asyncio.run(run())
+    run_async(run)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -208,6 +213,7 @@ def live_server(make_settings: Callable[..., Settings], clock: FakeClock) -> Ite
     app = create_app(settings, clock=clock)
     server = LiveServer(app)
     server.server.config.port = port
+    server.database_url = settings.database_url
     with server as running:
         yield running
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 
@@ -10,12 +9,13 @@ import sqlalchemy as sa
 
 from frontdesk import feedback, submissions, tables
 from frontdesk.db import Database
+from support import run_async
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
 
 def run(coro):
-    return asyncio.run(coro)
+    return run_async(lambda: coro)
 
 
 def test_accept_writes_submission_and_pending_delivery(database_url):

@@ -52,3 +52,42 @@ def test_narrow_screen_has_no_horizontal_scroll(live_server, browser):
         overflow = pg.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 320px"
     context.close()
+
+
+def test_request_info_with_javascript_shows_errors_then_thanks(live_server, page):
+    from frontdesk import tables
+    from support import db_rows
+
+    page.route("https://**/*", lambda route: route.abort())
+    page.goto(live_server.url + "/request-info")
+    page.get_by_role("button", name="Send request").click()
+    # Errors appear inline beside the fields, without a page load.
+    page.wait_for_selector("#name-error:not([hidden])")
+    assert "This field is required." in page.locator("#name-error").inner_text()
+    assert page.get_by_label("Your name").get_attribute("aria-invalid") == "true"
+    page.get_by_label("Your name").fill("Ada Lovelace")
+    page.get_by_label("Email address").fill("ada@example.com")
+    page.get_by_label("What would you like to hear about?").select_option("home")
+    page.get_by_label("Your message").fill("A quote for my house, please.")
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_selector("p.notice[role=status]")
+    assert "We will be in touch" in page.locator("p.notice").inner_text()
+    # Chromium logs the expected 422 answer as a failed resource; anything else is a real problem.
+    assert [p for p in page.problems if "ERR_FAILED" not in p and "status of 422" not in p] == []
+    (sub,) = db_rows(live_server.database_url, tables.submissions)
+    assert sub.data["name"] == "Ada Lovelace" and not sub.spam
+
+
+def test_feedback_without_javascript(live_server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    pg.route("https://**/*", lambda route: route.abort())
+    pg.goto(live_server.url + "/customer-care")
+    pg.get_by_role("button", name="No").click()
+    pg.wait_for_url("**/customer-care?feedback=more*")
+    pg.get_by_label("Missing information").check()
+    pg.get_by_role("button", name="Send feedback").click()
+    pg.wait_for_url("**/customer-care?feedback=thanks*")
+    assert pg.get_by_text("Thank you for your feedback").is_visible()
+    context.close()

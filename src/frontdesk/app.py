@@ -25,8 +25,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, insights, pages
+from frontdesk import __version__, insights, pages, views
 from frontdesk.assets import Assets
+from frontdesk.attribution import AttributionMiddleware
 from frontdesk.content import Content, load_content
 from frontdesk.db import Database
 from frontdesk.security import SecurityHeadersMiddleware
@@ -128,11 +129,13 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
 
     routes = [
         *pages.routes,
+        *views.routes,
         *insights.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
+        Middleware(AttributionMiddleware, secure=settings.https),
     ]
     app = Starlette(
         routes=routes,

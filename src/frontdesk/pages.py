@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from frontdesk import jsonld
 from frontdesk.content import EMPLOYMENT_TYPES, Content, Job, render_markdown
+from frontdesk.spam import issue_token
 
 PAGE_SIZE = 20
 PUBLIC_CACHE = "public, max-age=300, stale-while-revalidate=600"
@@ -49,6 +50,9 @@ def render(
     """Render a page in the site layout. Public pages default to a CDN-friendly cache policy."""
     ctx = {"content": content_of(request), "path": request.url.path, **context}
     ctx.setdefault("canonical", absolute(request, request.url.path))
+    # Content pages carry "Was this information helpful?"; forms carry a time-trap token (see spam.py).
+    ctx.setdefault("feedback_page", request.url.path if status_code == 200 and template.startswith("pages/") else None)
+    ctx.setdefault("form_token", issue_token(request.app.state.settings, request.app.state.clock()))
     html = request.app.state.templates.get_template(template).render(request=request, **ctx)
     all_headers = {"Cache-Control": PUBLIC_CACHE if status_code == 200 else "no-store"}
     all_headers.update(headers or {})

@@ -1,0 +1,38 @@
+"""Small helpers shared by tests (import with `from support import ...`)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run_async(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion on a fresh loop in a worker thread.
+
+    A thread, because Playwright's sync API keeps an event loop running in the
+    main thread once a browser test has started, and asyncio.run() refuses to
+    nest inside it.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()  # type: ignore[arg-type]
+
+
+def db_rows(database_url: str, table: Any, *where: Any) -> list[Any]:
+    """All rows of a table (optionally filtered), read through a throwaway engine."""
+    import sqlalchemy as sa
+
+    from frontdesk.db import Database
+
+    async def go() -> list[Any]:
+        db = Database(database_url)
+        try:
+            async with db.read() as conn:
+                return list(await conn.execute(sa.select(table).where(*where)))
+        finally:
+            await db.dispose()
+
+    return run_async(go)
