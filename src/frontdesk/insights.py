@@ -28,6 +28,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -96,6 +97,8 @@ def _listing(request: Request, posts: Sequence[Post], path: str, extra: dict[str
             "page": page,
             "page_url": lambda n: _page_url(path, n),
             "canonical": absolute(request, _page_url(path, page.number)),
+            # "Was this information helpful?" on listings that the sitemap knows (categories with articles).
+            "feedback_page": path if posts else None,
             **extra,
         },
     )
@@ -139,34 +142,50 @@ async def category(request: Request) -> Response:
     )
 
 
-async def article(request: Request) -> Response:
-    content = content_of(request)
-    post = content.post(request.path_params["slug"])
+def post_or_404(request: Request) -> Post:
+    post = content_of(request).post(request.path_params["slug"])
     if post is None:
         raise HTTPException(404)
+    return post
+
+
+async def article_context(request: Request, post: Post) -> dict[str, Any]:
+    """Everything the article template needs, with an empty comment form (the 422 view fills it in)."""
+    content = content_of(request)
     older, newer = neighbours(content.posts, post.slug)
     async with request.app.state.db.read() as conn:
         shown = await comments.approved(conn, post.slug)
     open_ = comments.is_open(post, content.site, today(request))
-    url = absolute(request, request.url.path)
-    return render(
-        request,
-        "insights/article.html",
-        {
-            "post": post,
-            "title": post.title,
-            "description": post.summary,
-            "og_type": "article",
-            "canonical": url,
-            "jsonld": jsonld.to_script(jsonld.article(post, content, url)),
-            "previous": older,
-            "next": newer,
-            "comments": shown,
-            "comments_open": open_,
-            "comments_close_on": comments.closes_on(post, content.site),
-            "count_line": comments.count_line(len(shown), open_=open_),
-        },
-    )
+    url = absolute(request, f"/insights/{post.slug}")
+    return {
+        "post": post,
+        "title": post.title,
+        "description": post.summary,
+        "og_type": "article",
+        "canonical": url,
+        "feedback_page": f"/insights/{post.slug}",
+        "jsonld": jsonld.to_script(jsonld.article(post, content, url)),
+        "previous": older,
+        "next": newer,
+        "comments": shown,
+        "comments_open": open_,
+        "comments_close_on": comments.closes_on(post, content.site),
+        "count_line": comments.count_line(len(shown), open_=open_),
+        "values": {},
+        "errors": {},
+    }
+
+
+async def article(request: Request) -> Response:
+    post = post_or_404(request)
+    return render(request, "insights/article.html", await article_context(request, post))
+
+
+def forget_article(app: Any, slug: str) -> None:
+    """Drop the article's rendered page from the page cache, so the next visitor sees its comments as they are."""
+    cache = getattr(app.state, "page_cache", None)
+    if cache is not None:
+        cache.forget(f"/insights/{slug}")
 
 
 def _midnight(day: dt.date) -> dt.datetime:
