@@ -62,7 +62,7 @@ def test_new_comment_is_pending_and_shown_only_to_its_author(client, settings):
     assert "noindex" in mine.text
     fragment = client.get(f"{OPEN}/your-comments/fragment")
     assert fragment.headers["cache-control"] == "private, no-store" and "Vary" in fragment.headers
-    assert fragment.text.startswith('<li class="comment comment-pending"')
+    assert fragment.text.startswith('<li class="reader-comment reader-comment-pending"')
     # The article itself, as everyone gets it, does not show the pending comment, even to its author.
     article = client.get(OPEN).text
     assert "Very useful." not in article and "No comments yet, be the first" in article

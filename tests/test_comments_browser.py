@@ -26,12 +26,12 @@ def test_pending_comment_shows_to_its_author_with_javascript(live_server, page):
     _fill(page, "Rita Reader", "Great checklist.\nWe will try the survey.")
     page.get_by_role("button", name="Post comment").click()
     page.get_by_text("Your comment is awaiting moderation").wait_for()
-    item = page.locator(".comment-pending")
+    item = page.locator(".reader-comment-pending")
     assert "Great checklist." in item.inner_text() and "Awaiting moderation" in item.inner_text()
     # A later visit: the cached article plus this browser's own pending comment from the private fragment.
     page.reload()
-    page.locator(".comment-pending").wait_for()
-    assert page.locator(".comment-pending").count() == 1
+    page.locator(".reader-comment-pending").wait_for()
+    assert page.locator(".reader-comment-pending").count() == 1
     assert page.evaluate("() => window.__cspViolations") == []
     assert [p for p in page.problems if "ERR_FAILED" not in p] == []
 
@@ -43,5 +43,5 @@ def test_pending_comment_shows_to_its_author_without_javascript(live_server, bro
     _fill(pg, "Nora Noscript", "Plain HTML works too.")
     pg.get_by_role("button", name="Post comment").click()
     pg.wait_for_url("**/your-comments")
-    assert "Awaiting moderation" in pg.locator(".comment-pending").inner_text()
+    assert "Awaiting moderation" in pg.locator(".reader-comment-pending").inner_text()
     context.close()
