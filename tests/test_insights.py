@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import re
@@ -18,6 +17,7 @@ from frontdesk import tables
 from frontdesk.app import create_app
 from frontdesk.content import load_content
 from frontdesk.db import Database
+from support import run_async
 
 # The demo articles, newest first (the test clock stands at 2026-11-20).
 NEWEST_FIRST = [
@@ -386,7 +386,7 @@ def test_sitemap_lists_insights_articles_and_used_categories(make_settings, cloc
 
 def insert_comment(database_url: str, post: str, *, state: str, body: str, at: dt.datetime) -> None:
     """Write a comment row directly, on a connection of its own (the app's engine lives on another loop)."""
-    asyncio.run(_insert_comment(database_url, post, state=state, body=body, at=at))
+    run_async(lambda: _insert_comment(database_url, post, state=state, body=body, at=at))
 
 
 async def _insert_comment(database_url: str, post: str, *, state: str, body: str, at: dt.datetime) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import sqlalchemy as sa
 
 from frontdesk import moderation, tables
 from frontdesk.db import Database
+from support import run_async
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 POST = "measuring-website-help-pages"
@@ -41,7 +41,7 @@ def run(database_url: str, scenario) -> None:
         finally:
             await db.dispose()
 
-    asyncio.run(go())
+    run_async(go)
 
 
 async def _state(db: Database, comment_id: str) -> str:
