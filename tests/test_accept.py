@@ -99,3 +99,37 @@ def test_replacing_a_vote_moves_the_counters(database_url):
             await db.dispose()
 
     run(go())
+
+
+def test_group_commit_isolates_a_failing_job(database_url):
+    """Many concurrent accepts share commits; one bad job fails alone and leaves no rows."""
+    import asyncio
+
+    from frontdesk.db import Inserts
+
+    async def boom(conn, sid):
+        raise RuntimeError("boom")
+
+    async def go():
+        db = Database(database_url)
+        try:
+            good = [submissions.accept(db, kind="lead", data={"n": i}, now=NOW) for i in range(40)]
+            bad = submissions.accept(db, kind="lead", data={}, now=NOW, extra=boom)
+            first = await submissions.accept(db, kind="lead", data={}, now=NOW)
+            async with db.read() as conn:
+                row = (
+                    await conn.execute(
+                        sa.select(tables.submissions).where(tables.submissions.c.id == first.submission_id)
+                    )
+                ).one()
+            duplicate = db.transact(Inserts(((tables.submissions, dict(row._mapping)),)))  # same primary key
+            results = await asyncio.gather(*good, bad, duplicate, return_exceptions=True)
+            errors = [r for r in results if isinstance(r, BaseException)]
+            assert len(errors) == 2
+            async with db.read() as conn:
+                assert (await conn.execute(sa.select(sa.func.count()).select_from(tables.submissions))).scalar() == 41
+                assert (await conn.execute(sa.select(sa.func.count()).select_from(tables.deliveries))).scalar() == 41
+        finally:
+            await db.dispose()
+
+    run(go())

@@ -371,3 +371,20 @@ def test_spam_votes_do_not_move_tallies(client, settings):
     assert rows(settings, tables.votes) == []
     (sub,) = rows(settings, tables.submissions)
     assert sub.spam
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"name=%FF%FE&email=x", "application/x-www-form-urlencoded", 400),
+        (b"name=\xff\xfe", "application/x-www-form-urlencoded", 400),
+        ("&".join(f"f{i}=x" for i in range(100)).encode(), "application/x-www-form-urlencoded", 400),
+        (b'{"name": "x"}', "application/json", 415),
+        (b"--x\r\nbroken", "multipart/form-data; boundary=x", 422),  # parsed as an empty form
+    ],
+)
+def test_malformed_bodies_get_a_clear_4xx(client, settings, body, content_type, status):
+    r = client.post("/request-info", content=body, headers={"Content-Type": content_type})
+    assert r.status_code == status
+    assert "Traceback" not in r.text
+    assert rows(settings, tables.submissions) == []

@@ -55,6 +55,7 @@ ERROR_TITLES = {
     405: ("Method not allowed", "That page does not accept this kind of request."),
     410: ("Gone", "That page is no longer available."),
     413: ("Too large", "What you sent is larger than we accept."),
+    415: ("Unsupported format", "That request was sent in a format we do not accept."),
     422: ("Check your input", "Some of what you sent needs another look."),
     429: ("Too many requests", "Please wait a little and try again."),
     500: ("Something went wrong", "An error on our side stopped this page. Please try again shortly."),

@@ -29,6 +29,7 @@ def _configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per applied migration is enough
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

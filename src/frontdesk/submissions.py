@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk import tables
-from frontdesk.db import Database
+from frontdesk.db import Database, Inserts
 
 EVENT_TYPES = {
     "lead": "lead.created",
@@ -78,38 +78,46 @@ async def accept(
     submission_id = str(uuid.uuid4())
     delivery_id = new_delivery_id(now)
     spam = spam_reason is not None
-    async with db.write() as conn:
-        await conn.execute(
-            tables.submissions.insert().values(
-                id=submission_id,
-                kind=kind,
-                created_at=now,
-                email=email.lower() if email else None,
-                data=data,
-                consent=consent,
-                attribution=attribution,
-                spam=spam,
-                spam_reason=spam_reason,
-            )
-        )
-        more = await extra(conn, submission_id) if extra else None
+
+    submission_row = {
+        "id": submission_id,
+        "kind": kind,
+        "created_at": now,
+        "email": email.lower() if email else None,
+        "data": data,
+        "consent": consent,
+        "attribution": attribution,
+        "spam": spam,
+        "spam_reason": spam_reason,
+    }
+
+    def delivery_row(more: dict[str, Any] | None) -> dict[str, Any]:
         payload_data: dict[str, Any] = {"id": submission_id, "kind": kind, **data, **(more or {})}
         if consent is not None:
             payload_data["consent"] = consent
         if attribution is not None:
             payload_data["attribution"] = attribution
-        await conn.execute(
-            tables.deliveries.insert().values(
-                id=delivery_id,
-                submission_id=submission_id,
-                event_type=EVENT_TYPES[kind],
-                state="held" if spam else "pending",
-                attempts=0,
-                payload=event_body(EVENT_TYPES[kind], now, payload_data),
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
+        return {
+            "id": delivery_id,
+            "submission_id": submission_id,
+            "event_type": EVENT_TYPES[kind],
+            "state": "held" if spam else "pending",
+            "attempts": 0,
+            "payload": event_body(EVENT_TYPES[kind], now, payload_data),
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+
+    if extra is None:
+        await db.transact(Inserts(((tables.submissions, submission_row), (tables.deliveries, delivery_row(None)))))
+    else:
+
+        async def write(conn: AsyncConnection) -> None:
+            await conn.execute(tables.submissions.insert(), submission_row)
+            more = await extra(conn, submission_id)
+            await conn.execute(tables.deliveries.insert(), delivery_row(more))
+
+        await db.transact(write)
     return Accepted(submission_id, delivery_id, spam)
 
 

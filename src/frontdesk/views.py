@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,6 +33,7 @@ log = logging.getLogger("frontdesk.forms")
 
 MAX_FIELDS = 30
 MAX_TEXT_PART = 64 * 1024
+MAX_URLENCODED = 64 * 1024
 VISITOR_COOKIE = "fd_vid"
 
 
@@ -41,7 +42,30 @@ def wants_json(request: Request) -> bool:
 
 
 async def read_form(request: Request, *, max_files: int = 0) -> dict[str, list[Any]]:
-    """The body as {name: [values]}; a malformed body is a 400, never a 500."""
+    """The body as {name: [values]}; a malformed body is a 400, never a 500.
+
+    URL-encoded bodies (every form without a file) are parsed with the standard
+    library in one pass, several times faster than a streaming parser, and must
+    be valid UTF-8. Multipart goes through Starlette with its limits on files,
+    fields and part sizes.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        body = await request.body()
+        if len(body) > MAX_URLENCODED:
+            raise HTTPException(413)
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The form was not sent as UTF-8 text.") from None
+        except ValueError:
+            raise HTTPException(400, "The form has too many fields.") from None
+        fields: dict[str, list[Any]] = {}
+        for key, value in pairs:
+            fields.setdefault(key, []).append(value)
+        return fields
+    if content_type != "multipart/form-data":
+        raise HTTPException(415, "Send the form as application/x-www-form-urlencoded or multipart/form-data.")
     form = await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_TEXT_PART)
     return {key: form.getlist(key) for key in form}
 
