@@ -256,3 +256,61 @@ def page(browser: Any) -> Iterator[Any]:
     pg.problems = problems
     yield pg
     context.close()
+
+
+# --- Staff area (issue 4) -------------------------------------------------------------------------
+# `staff_client("viewer" | "admin")` signs the `client` in as a staff user of that role (created on
+# first use, as viewer@staff.example / admin@staff.example) and returns it. Calling it again with another
+# role signs the same client in as that user instead. `in_app(client, fn, *args)` runs
+# `await fn(app, *args)` on the app's own event loop, so tests can use `app.state.db` directly.
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def staff_password_hash() -> str:
+    """One Argon2id hash per test session: hashing costs ~0.2 s, so tests share it."""
+    from frontdesk.staff.passwords import hash_password
+
+    return hash_password(STAFF_PASSWORD)
+
+
+def in_app(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
+    async def call() -> Any:
+        return await fn(client.app, *args)
+
+    assert client.portal is not None, "use the client inside its `with` block (the `client` fixture is)"
+    return client.portal.call(call)
+
+
+def add_staff(client: TestClient, email: str, role: str, password_hash: str) -> None:
+    """Create a staff account directly in the app's database (no-op if it exists)."""
+    import sqlalchemy as sa
+
+    from frontdesk import tables
+    from frontdesk.staff import accounts
+
+    async def create(app: Any) -> None:
+        async with app.state.db.read() as conn:
+            found = (await conn.execute(sa.select(tables.staff.c.id).where(tables.staff.c.email == email))).first()
+        if found is None:
+            await accounts.create(app.state.db, email, role, password_hash, now=app.state.clock())
+
+    in_app(client, create)
+
+
+def sign_in(client: TestClient, email: str, password: str = STAFF_PASSWORD) -> Any:
+    return client.post("/staff/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def staff_client(client: TestClient, staff_password_hash: str) -> Callable[..., TestClient]:
+    def signed_in(role: str = "admin", email: str | None = None) -> TestClient:
+        email = email or f"{role}@staff.example"
+        add_staff(client, email, role, staff_password_hash)
+        client.cookies.clear()
+        response = sign_in(client, email)
+        assert response.status_code == 303, response.text
+        return client
+
+    return signed_in

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, comment_views, insights, pages, views
+from frontdesk import __version__, comment_views, insights, pages, staff, views
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.content import Content, load_content
@@ -133,6 +133,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
         *views.routes,
         *insights.routes,
         *comment_views.routes,
+        *staff.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
     ]
     middleware = [

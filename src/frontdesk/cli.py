@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add subcommands (worker, deliveries, staff, purge, erase) through `register_cli(sub)`.
 # They are imported only when the CLI runs, so `frontdesk --version` stays fast.
-_EXTENSION_MODULES: tuple[str, ...] = ()
+_EXTENSION_MODULES: tuple[str, ...] = ("frontdesk.staff.cli",)
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
@@ -161,4 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m frontdesk.cli` runs this file as `__main__`, a second copy of the module. Extension modules
+    # raise `frontdesk.cli.CommandError`, so run that copy's main(), whose `except CommandError` catches them.
+    from frontdesk.cli import main as imported_main
+
+    sys.exit(imported_main())

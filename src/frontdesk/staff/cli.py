@@ -1,0 +1,159 @@
+"""`frontdesk staff ...`: manage staff accounts from the command line.
+
+    frontdesk staff add EMAIL --role viewer|admin [--password-stdin]
+    frontdesk staff list
+    frontdesk staff disable EMAIL
+    frontdesk staff enable EMAIL
+    frontdesk staff set-password EMAIL [--password-stdin]
+
+Passwords are asked for twice at a hidden prompt, or read as one line from
+standard input with `--password-stdin` (for scripts: `printf '%s\\n' "$PW" |
+frontdesk staff add ...`), never taken as an argument, where they would end up
+in the shell history and the process list. Every change is written to the
+audit log with the actor `cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from frontdesk.cli import CommandError
+from frontdesk.db import Database
+from frontdesk.settings import Settings
+from frontdesk.staff import accounts, passwords
+
+T = TypeVar("T")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _run(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run one database operation, turning the usual failures into one clear line."""
+
+    async def go() -> T:
+        db = Database(settings.database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(go())
+    except accounts.AccountError as exc:
+        raise CommandError(str(exc)) from None
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        text = str(exc.orig if exc.orig is not None else exc).lower()
+        if "no such table" in text or "does not exist" in text:
+            raise CommandError("the database has no staff tables yet: run `frontdesk migrate` first") from None
+        raise CommandError(f"database error: {type(exc.orig or exc).__name__}") from None
+    except OSError as exc:
+        raise CommandError(f"cannot reach the database: {exc.strerror or exc}") from None
+
+
+def read_password(args: argparse.Namespace) -> str:
+    """A new password from stdin (one line) or a hidden prompt (asked twice), validated."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password[:-1] if password.endswith("\r") else password
+    else:
+        if not sys.stdin.isatty():
+            raise CommandError("no terminal to ask for the password on: use --password-stdin")
+        password = getpass.getpass("New password (at least 12 characters): ")
+        if getpass.getpass("Repeat it: ") != password:
+            raise CommandError("the two passwords differ; nothing was changed")
+    try:
+        return passwords.check_new(password)
+    except passwords.PasswordRejected as exc:
+        raise CommandError(f"password rejected: {exc}") from None
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    email = _email(args.email)
+    password_hash = passwords.hash_password(read_password(args))
+    user = _run(settings, lambda db: accounts.create(db, email, args.role, password_hash, now=_now()))
+    print(f"added {user.email} as {user.role}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    rows: list[Any] = _run(settings, accounts.all_accounts)
+    if not rows:
+        print("no staff accounts yet: add one with `frontdesk staff add EMAIL --role admin`")
+        return 0
+    now = _now()
+    width = max(len(r.email) for r in rows)
+    print(f"{'email':<{width}}  role    state             created")
+    for r in rows:
+        if r.disabled:
+            state = "disabled"
+        elif r.locked_until is not None and accounts.aware(r.locked_until) > now:
+            state = f"locked to {accounts.aware(r.locked_until):%H:%M}Z"
+        else:
+            state = "active"
+        print(f"{r.email:<{width}}  {r.role:<6}  {state:<16}  {accounts.aware(r.created_at):%Y-%m-%d}")
+    return 0
+
+
+def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
+    _run(settings, lambda db: accounts.set_disabled(db, args.email, True, now=_now()))
+    print(f"disabled {args.email.strip().lower()} and ended its sessions")
+    return 0
+
+
+def cmd_enable(args: argparse.Namespace, settings: Settings) -> int:
+    _run(settings, lambda db: accounts.set_disabled(db, args.email, False, now=_now()))
+    print(f"enabled {args.email.strip().lower()}")
+    return 0
+
+
+def cmd_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    _email(args.email)
+    password_hash = passwords.hash_password(read_password(args))
+    _run(settings, lambda db: accounts.set_password_hash(db, args.email, password_hash, now=_now()))
+    print(f"password set for {args.email.strip().lower()}; its sessions were ended")
+    return 0
+
+
+def _email(value: str) -> str:
+    try:
+        return accounts.normalize_email(value)
+    except accounts.AccountError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("staff", help="manage staff accounts (add, list, disable, enable, set-password)")
+    actions = parser.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+
+    p = actions.add_parser("add", help="add a staff account")
+    p.add_argument("email")
+    p.add_argument("--role", choices=accounts.ROLES, required=True, help="viewer reads tallies; admin does all")
+    p.add_argument("--password-stdin", action="store_true", help="read the password as one line from stdin")
+    p.set_defaults(handler=cmd_add)
+
+    p = actions.add_parser("list", help="list staff accounts")
+    p.set_defaults(handler=cmd_list)
+
+    p = actions.add_parser("disable", help="disable an account and end its sessions")
+    p.add_argument("email")
+    p.set_defaults(handler=cmd_disable)
+
+    p = actions.add_parser("enable", help="enable a disabled account")
+    p.add_argument("email")
+    p.set_defaults(handler=cmd_enable)
+
+    p = actions.add_parser("set-password", help="set a new password (lifts a lockout, ends sessions)")
+    p.add_argument("email")
+    p.add_argument("--password-stdin", action="store_true", help="read the password as one line from stdin")
+    p.set_defaults(handler=cmd_set_password)
