@@ -28,10 +28,11 @@ page is dropped and the 303 goes to the comment on the article.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import secrets
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -160,7 +161,7 @@ async def _answer(
     clean: CommentForm,
     visitor: str,
     new_visitor: bool,
-    now: Any,
+    now: dt.datetime,
 ) -> Response:
     published = stored.state == "approved"
     if published:
@@ -180,11 +181,13 @@ async def _answer(
         message = "Thank you. Your comment is awaiting moderation and will appear once approved."
         location = f"/insights/{post.slug}/your-comments"
     if views.wants_json(request):
-        response: Response = JSONResponse(
-            {"ok": True, "message": message, "state": "approved" if published else "pending",
-             "html": _comment_item(request, shown)},
-            headers={"Cache-Control": PRIVATE},
-        )  # fmt: skip
+        body = {
+            "ok": True,
+            "message": message,
+            "state": "approved" if published else "pending",
+            "html": _comment_item(request, shown),
+        }
+        response: Response = JSONResponse(body, headers={"Cache-Control": PRIVATE})
     else:
         response = RedirectResponse(location, status_code=303, headers={"Cache-Control": PRIVATE})
     if new_visitor:
