@@ -182,10 +182,15 @@ async def article(request: Request) -> Response:
 
 
 def forget_article(app: Any, slug: str) -> None:
-    """Drop the article's rendered page from the page cache, so the next visitor sees its comments as they are."""
+    """Make the next reader of the article get a fresh render, with its comments as they are now.
+
+    The page cache (where present) is dropped whole: comment decisions are rare (a few a day), a page
+    re-renders in about a millisecond, and the list pages do not show comments anyway. The article's own
+    page is what matters; `slug` names it for a cache that can drop one page.
+    """
     cache = getattr(app.state, "page_cache", None)
     if cache is not None:
-        cache.forget(f"/insights/{slug}")
+        cache.clear()
 
 
 def _midnight(day: dt.date) -> dt.datetime:
