@@ -26,7 +26,20 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, careers, metrics, outbox, pages, ratelimit, reload, spam, staff, views
+from frontdesk import (
+    __version__,
+    careers,
+    comment_views,
+    insights,
+    metrics,
+    outbox,
+    pages,
+    ratelimit,
+    reload,
+    spam,
+    staff,
+    views,
+)
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.bodylimit import BodyLimitMiddleware
@@ -140,6 +153,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
         *pages.routes,
         *careers.routes,
         *views.routes,
+        *insights.routes,
+        *comment_views.routes,
         *staff.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
         Route("/metrics", metrics.endpoint, name="metrics"),

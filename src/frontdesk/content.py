@@ -3,6 +3,7 @@
 The layout is the one Jekyll, Hugo and Eleventy editors know::
 
     content/site.yaml          the agency, customer care, interests, categories
+    content/categories.yaml    optional: more insight categories (a list, or `categories:`)
     content/offices/*.md       one office per file, YAML front matter + Markdown
     content/careers/*.md       one posting per file
     content/posts/*.md         one insight article per file
@@ -225,6 +226,12 @@ class Cover(_Model):
     alt: Text
 
 
+class CategoriesFile(_Model):
+    """`content/categories.yaml`: insight categories kept apart from site.yaml, for sites with many."""
+
+    categories: list[Category] = []
+
+
 class PostFile(_Model):
     title: Text
     slug: Slug
@@ -336,6 +343,8 @@ def _read(path: Path, root: Path, model: type[_Model], problems: list[str], dige
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         problems.append(f"{rel}: (file): {detail}")
         return None
+    if model is CategoriesFile and isinstance(data, list):
+        data = {"categories": data}  # a bare list is the natural shape for a file named categories.yaml
     if not isinstance(data, dict):
         problems.append(f"{rel}: (file): expected a mapping of fields")
         return None
@@ -360,6 +369,25 @@ def _check_unique(kind: str, items: list[tuple[Path, Any]], root: Path, problems
         seen[meta.slug] = path
 
 
+def _merge_categories(root: Path, site: SiteFile | None, problems: list[str], digest: Any) -> SiteFile | None:
+    """Add the categories of `categories.yaml`, if there is one, after those of site.yaml."""
+    path = root / "categories.yaml"
+    if not path.exists():
+        return site
+    got = _read(path, root, CategoriesFile, problems, digest)
+    if not got or site is None:
+        return site
+    known = {c.slug for c in site.categories}
+    merged = list(site.categories)
+    for i, category in enumerate(got[0].categories):
+        if category.slug in known:
+            problems.append(f"categories.yaml: categories.{i}.slug: {category.slug!r} is already a category")
+            continue
+        known.add(category.slug)
+        merged.append(category)
+    return site.model_copy(update={"categories": merged})
+
+
 def load_content(root: Path) -> Content:
     """Read and validate the whole content directory, or raise `ContentError`."""
     root = Path(root).resolve()
@@ -372,6 +400,7 @@ def load_content(root: Path) -> Content:
     if not site_path.exists():
         problems.append(f"{site_path.name}: (file): missing")
     site: SiteFile | None = site_read[0] if site_read else None
+    site = _merge_categories(root, site, problems, digest)
 
     office_items: list[tuple[Path, OfficeFile, str]] = []
     for path in _files(root / "offices"):
@@ -416,7 +445,7 @@ def load_content(root: Path) -> Content:
         unknown = [c for c in meta.categories if c not in categories]
         if site and unknown:
             problems.append(
-                f"{path.relative_to(root.parent)}: categories: {', '.join(unknown)} not in site.yaml categories"
+                f"{path.relative_to(root.parent)}: categories: {', '.join(unknown)} not in site.yaml or categories.yaml"
             )
             continue
         post_items.append((path, meta))
