@@ -32,9 +32,10 @@ def _configure_logging(settings: Settings) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per applied migration is enough
-    # These echo SQL parameters or request bodies at DEBUG, i.e. people's emails and messages: never below INFO.
-    for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "python_multipart", "multipart"):
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    # These echo SQL (with its parameters: people's emails and messages) or request bodies at INFO and DEBUG;
+    # sqlalchemy.engine at INFO is exactly `echo=True`. Only their warnings and errors are wanted.
+    for name in ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "python_multipart", "multipart"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
