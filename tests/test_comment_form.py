@@ -197,3 +197,45 @@ def test_script_in_a_comment_shows_as_text_everywhere(client, settings):
         assert "&lt;b&gt;Eve&lt;/b&gt;" in html
     (row,) = comments_rows(settings)
     assert row.body == evil  # stored as sent: escaping happens when it is shown
+
+
+def test_over_the_rate_limit_gets_429_with_the_input_kept(make_settings, clock):
+    import uuid
+
+    from starlette.testclient import TestClient
+
+    from frontdesk.app import create_app
+
+    settings = make_settings(rate_limits={"comment": "2/minute", "feedback": "30/minute"})
+    app = create_app(settings, clock=clock)
+    with TestClient(app, follow_redirects=False) as c:
+        app.state.limiter.namespace = uuid.uuid4().hex
+        for i in range(2):
+            assert comment(c, email=f"r{i}@example.com").status_code == 303
+        r = comment(c, name="Kept Name", comment="Kept words.")
+        assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+        assert r.headers["cache-control"] == "no-store"
+        assert "Please wait about" in r.text and 'value="Kept Name"' in r.text and "Kept words." in r.text
+        assert f'action="{OPEN}/comments"' in r.text
+        j = comment(c, headers={"Accept": "application/json"})
+        assert j.status_code == 429 and j.json()["ok"] is False
+        assert len(comments_rows(settings)) == 2  # refused ones are not stored
+
+
+def test_turnstile_guards_the_comment_form_when_configured(make_settings, clock):
+    from starlette.testclient import TestClient
+
+    from frontdesk.app import create_app
+    from test_spam import SECRET, SITEKEY, FakeSiteverify
+
+    with FakeSiteverify() as siteverify:
+        settings = make_settings(
+            turnstile_sitekey=SITEKEY, turnstile_secret=SECRET, turnstile_verify_url=siteverify.url
+        )
+        with TestClient(create_app(settings, clock=clock), follow_redirects=False) as c:
+            page = c.get(OPEN)
+            assert f'data-sitekey="{SITEKEY}"' in page.text
+            assert "https://challenges.cloudflare.com" in page.headers["content-security-policy"]
+            assert comment(c, **{"cf-turnstile-response": "good-token"}).status_code == 303
+            assert comment(c, **{"cf-turnstile-response": "bad-token"}).status_code == 303  # the same answer
+            assert sorted(r.state for r in comments_rows(settings)) == ["pending", "spam"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from frontdesk import tables
@@ -28,6 +29,8 @@ NEWEST_FIRST = [
     "why-hospitals-belong-on-social-media",  # 2026-06-10
 ]
 ATOM = "{http://www.w3.org/2005/Atom}"
+ARTICLE_SLUG = "measuring-website-help-pages"
+ARTICLE = f"/insights/{ARTICLE_SLUG}"
 EVIL = """Q&A: <script>alert("x")</script> & 'quotes'"""
 
 
@@ -384,12 +387,16 @@ def test_sitemap_lists_insights_articles_and_used_categories(make_settings, cloc
 # Comments as the article shows them (posting and moderation are tested in test_comments.py)
 
 
-def insert_comment(database_url: str, post: str, *, state: str, body: str, at: dt.datetime) -> None:
+def insert_comment(
+    database_url: str, post: str, *, state: str, body: str, at: dt.datetime, visitor: str | None = None
+) -> None:
     """Write a comment row directly, on a connection of its own (the app's engine lives on another loop)."""
-    run_async(lambda: _insert_comment(database_url, post, state=state, body=body, at=at))
+    run_async(lambda: _insert_comment(database_url, post, state=state, body=body, at=at, visitor=visitor))
 
 
-async def _insert_comment(database_url: str, post: str, *, state: str, body: str, at: dt.datetime) -> None:
+async def _insert_comment(
+    database_url: str, post: str, *, state: str, body: str, at: dt.datetime, visitor: str | None
+) -> None:
     db = Database(database_url)
     submission = str(uuid.uuid4())
     async with db.write() as conn:
@@ -406,6 +413,7 @@ async def _insert_comment(database_url: str, post: str, *, state: str, body: str
                 website="https://reader.example",
                 body=body,
                 state=state,
+                visitor=visitor,
                 created_at=at,
             )
         )
@@ -428,3 +436,78 @@ def test_comment_count_line_and_approved_comments(client, clock, database_url):
     html = client.get(f"/insights/{slug}").text
     assert "2 comments, read them below or add one" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
+# The page cache
+
+
+def test_listings_and_feeds_come_from_the_page_cache(client, app):
+    cache = app.state.page_cache
+    paths = [
+        "/insights",
+        "/insights/category/healthcare",
+        "/insights/feed.xml",
+        "/insights/category/healthcare/feed.xml",
+    ]
+    first = {p: client.get(p) for p in paths}
+    renders = cache.renders
+    for path, response in first.items():
+        assert response.headers["etag"] and "public" in response.headers["cache-control"]
+        assert client.get(path, headers={"If-None-Match": response.headers["etag"]}).status_code == 304
+        assert client.get(path + "?utm_source=x").content == response.content
+    assert cache.renders == renders
+
+
+def test_article_pages_come_from_the_page_cache(client, app):
+    cache = app.state.page_cache
+    r = client.get(ARTICLE)
+    renders = cache.renders
+    again = client.get(ARTICLE, headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get(ARTICLE + "?utm_source=x").status_code == 200
+    assert cache.renders == renders
+    assert client.get(ARTICLE, headers={"Accept-Encoding": "gzip"}).headers["content-encoding"] == "gzip"
+
+
+def test_a_moderation_decision_by_another_process_shows_at_once(client, app, clock, database_url):
+    """The article's key holds its approved comments: no process needs to be told to forget a page."""
+    from frontdesk import moderation
+
+    r = client.get(ARTICLE)
+    assert "No comments yet, be the first" in r.text
+    insert_comment(database_url, ARTICLE_SLUG, state="pending", body="Waiting for a moderator", at=clock())
+    assert client.get(ARTICLE, headers={"If-None-Match": r.headers["etag"]}).status_code == 304  # nothing to show
+
+    async def approve_elsewhere():
+        db = Database(database_url)  # its own engine, as the CLI or another worker would have
+        try:
+            async with db.read() as conn:
+                (row,) = list(await conn.execute(sa.select(tables.comments.c.id)))
+
+            async def audit(conn, actor, action, target):
+                await conn.execute(tables.audit.insert().values(at=clock(), actor=actor, action=action, target=target))
+
+            await moderation.decide(db, row.id, "approve", actor="mod@example.com", now=clock(), audit=audit)
+        finally:
+            await db.dispose()
+
+    run_async(approve_elsewhere)
+    fresh = client.get(ARTICLE, headers={"If-None-Match": r.headers["etag"]})
+    assert fresh.status_code == 200 and "Waiting for a moderator" in fresh.text
+    assert "1 comment, read it below or add one" in fresh.text
+
+
+def test_article_bytes_are_the_same_for_every_visitor(make_settings, clock, database_url):
+    """Even the author of a pending comment gets the shared bytes; only the time-trap token differs."""
+    insert_comment(database_url, ARTICLE_SLUG, state="pending", body="Only mine", at=clock(), visitor="a" * 32)
+    app = create_app(make_settings(), clock=clock)
+    token = re.compile(rb'name="_t" value="[^"]*"')
+    with TestClient(app) as author, TestClient(app) as stranger:
+        author.cookies.set("fd_vid", "a" * 32)
+        author.cookies.set("fd_pending", ARTICLE_SLUG)
+        mine = author.get(ARTICLE, headers={"Accept-Encoding": "identity"}).content
+        clock.advance(seconds=2)
+        theirs = stranger.get(ARTICLE, headers={"Accept-Encoding": "identity"}).content
+        assert token.sub(b"_t", mine) == token.sub(b"_t", theirs)
+        assert b"Only mine" not in mine
+        assert b"Only mine" in author.get(ARTICLE + "/your-comments/fragment").content

@@ -4,8 +4,10 @@
 (see `views.py`): parse the bounded body, validate, then either re-render the
 article with a 422 (errors beside the fields, the input kept) or store the
 comment through `submissions.accept` and answer 303 (JSON with
-`Accept: application/json`). The same honeypot and time trap apply; what they
-catch is stored as spam and its author gets the same answer as anyone.
+`Accept: application/json`). The same defences apply: the `comment` rate limit
+(429 with the input kept), the honeypot, the time trap and, where the site has
+configured it, Turnstile, as on Request Info. What they catch is stored as
+spam and its author gets the same answer as anyone.
 
 **Pending comments and the page cache.** Article pages are rendered once and
 served to everyone, so they never contain anything that belongs to one
@@ -22,8 +24,9 @@ visitor. A pending comment reaches its author's browser another way:
   fetch `/insights/{slug}/your-comments/fragment`, a private `no-store`
   fragment, and insert it. Visitors without the marker make no extra request.
 
-A returning commenter's comment is approved at once: the article's cached
-page is dropped and the 303 goes to the comment on the article.
+A returning commenter's comment is approved at once, and the 303 goes to it
+on the article (whose cached page is keyed by its approved comments, so the
+new one is there).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from frontdesk import comments, forms, insights, moderation, spam, views
+from frontdesk import comments, forms, insights, moderation, ratelimit, spam, views
 from frontdesk.content import Post
 from frontdesk.pages import absolute, content_of, render, today
 
@@ -126,10 +129,15 @@ async def submit(request: Request) -> Response:
     content = content_of(request)
     if not comments.is_open(post, content.site, today(request)):
         raise HTTPException(403, "Comments are closed on this article.")
+    retry_after = await ratelimit.check(request, "comment")
     raw = await views.read_form(request)
     clean, errors, values = forms.validate(CommentForm, raw)
+    if retry_after is not None:
+        context = {**await insights.article_context_for(request, post), "values": values, "errors": errors}
+        note = "What you typed is kept below."
+        return views.too_many(request, "insights/article.html", context, retry_after, note=note)
     if clean is None:
-        context = await insights.article_context(request, post)
+        context = await insights.article_context_for(request, post)
         return views.invalid(request, "insights/article.html", {**context, "values": values}, errors)
     now = request.app.state.clock()
     visitor, new_visitor = visitor_id(request)
@@ -146,7 +154,7 @@ async def submit(request: Request) -> Response:
             visitor=visitor,
         ),
         now=now,
-        spam_reason=spam.verdict(request.app.state.settings, raw, now),
+        spam_reason=await spam.check(request, raw, now, turnstile=True),
     )
     log.info(
         "comment accepted submission=%s comment=%s state=%s", stored.submission_id, stored.comment_id, stored.state
@@ -164,8 +172,6 @@ async def _answer(
     now: dt.datetime,
 ) -> Response:
     published = stored.state == "approved"
-    if published:
-        insights.forget_article(request.app, post.slug)
     shown = comments.Shown(
         id=stored.comment_id,
         name=clean.name,

@@ -15,16 +15,23 @@ The oldest article has no previous link and the newest has no next link.
 i + 1 and next is i - 1. Articles of the same day are ordered by slug (see
 `content.load_content`), so the order is total and stable.
 
-The views are plain `pages.render` calls, like every public page: they read the
-content snapshot once and render. The one database read, the article's
-approved comments, is public data shared by every visitor; anything that
-differs per visitor (a pending comment shown to its own author) never enters
-these bytes.
+Every page here comes from the page cache (`pages.cached`, see pagecache.py),
+like the other public pages: rendered once per content version and day, then
+served as bytes with ETags and compression. Listings and feeds take the fast
+path (answered before routing). An article also shows its approved comments,
+which live in the database and change when staff decide, possibly in another
+process: so the article view reads the approved comments every time and puts
+their ids in the page's key. A decision anywhere (approve, spam, delete, an
+erasure) changes that set, and the very next request gets a page built for
+it; no process has to tell another to forget anything. The comments are
+public, the same for every visitor; what differs per visitor (a pending
+comment shown to its own author) never enters these bytes (comment_views.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +44,8 @@ from starlette.routing import Route
 
 from frontdesk import atom, comments, jsonld
 from frontdesk.content import Category, Content, Post
-from frontdesk.pages import PUBLIC_CACHE, absolute, content_of, render, today
+from frontdesk.pagecache import Rendered
+from frontdesk.pages import PageEnv, cached, content_of, today
 
 PAGE_SIZE = 10
 FEED_SIZE = 20
@@ -88,37 +96,6 @@ def _page_url(path: str, number: int) -> str:
     return path if number == 1 else f"{path}?page={number}"
 
 
-def _listing(request: Request, posts: Sequence[Post], path: str, extra: dict[str, object]) -> Response:
-    page = paginate(posts, request.query_params.get("page"))
-    return render(
-        request,
-        "insights/index.html",
-        {
-            "page": page,
-            "page_url": lambda n: _page_url(path, n),
-            "canonical": absolute(request, _page_url(path, page.number)),
-            # "Was this information helpful?" on listings that the sitemap knows (categories with articles).
-            "feedback_page": path if posts else None,
-            **extra,
-        },
-    )
-
-
-async def index(request: Request) -> Response:
-    content = content_of(request)
-    return _listing(
-        request,
-        content.posts,
-        "/insights",
-        {
-            "title": "Insights",
-            "heading": "Insights",
-            "description": f"Articles from {content.site.name} on communication, healthcare, marketing and more.",
-            "category": None,
-        },
-    )
-
-
 def _category_or_404(content: Content, slug: str) -> Category:
     found = content.category(slug)
     if found is None:
@@ -126,20 +103,47 @@ def _category_or_404(content: Content, slug: str) -> Category:
     return found
 
 
+async def index(request: Request) -> Response:
+    number = paginate(content_of(request).posts, request.query_params.get("page")).number
+    return cached(request, ("insights", "", number), functools.partial(_listing, category_slug="", number=number))
+
+
 async def category(request: Request) -> Response:
     content = content_of(request)
     found = _category_or_404(content, request.path_params["slug"])
-    return _listing(
-        request,
-        in_category(content, found.slug),
-        f"/insights/category/{found.slug}",
-        {
+    number = paginate(in_category(content, found.slug), request.query_params.get("page")).number
+    build = functools.partial(_listing, category_slug=found.slug, number=number)
+    return cached(request, ("insights", found.slug, number), build)
+
+
+def _listing(env: PageEnv, *, category_slug: str, number: int) -> Rendered:
+    content = env.content
+    found = content.category(category_slug) if category_slug else None
+    posts = in_category(content, category_slug) if found else content.posts
+    path = f"/insights/category/{category_slug}" if found else "/insights"
+    page = paginate(posts, str(number))
+    if found:
+        extra = {
             "title": f"{found.name}: insights",
             "heading": found.name,
             "description": found.description or f"Articles about {found.name} from {content.site.name}.",
-            "category": found,
-        },
-    )
+        }
+    else:
+        extra = {
+            "title": "Insights",
+            "heading": "Insights",
+            "description": f"Articles from {content.site.name} on communication, healthcare, marketing and more.",
+        }
+    context = {
+        **extra,
+        "category": found,
+        "page": page,
+        "page_url": lambda n: _page_url(path, n),
+        "canonical": env.public_url + _page_url(path, page.number),
+        # "Was this information helpful?" on listings that the sitemap knows (categories with articles).
+        "feedback_page": path if posts else None,
+    }
+    return env.render("insights/index.html", context, path)
 
 
 def post_or_404(request: Request) -> Post:
@@ -149,14 +153,13 @@ def post_or_404(request: Request) -> Post:
     return post
 
 
-async def article_context(request: Request, post: Post) -> dict[str, Any]:
+def article_context(
+    content: Content, post: Post, day: dt.date, shown: Sequence[comments.Shown], public_url: str
+) -> dict[str, Any]:
     """Everything the article template needs, with an empty comment form (the 422 view fills it in)."""
-    content = content_of(request)
     older, newer = neighbours(content.posts, post.slug)
-    async with request.app.state.db.read() as conn:
-        shown = await comments.approved(conn, post.slug)
-    open_ = comments.is_open(post, content.site, today(request))
-    url = absolute(request, f"/insights/{post.slug}")
+    open_ = comments.is_open(post, content.site, day)
+    url = f"{public_url}/insights/{post.slug}"
     return {
         "post": post,
         "title": post.title,
@@ -176,30 +179,39 @@ async def article_context(request: Request, post: Post) -> dict[str, Any]:
     }
 
 
+async def approved_comments(request: Request, post: Post) -> list[comments.Shown]:
+    async with request.app.state.db.read() as conn:
+        return await comments.approved(conn, post.slug)
+
+
+async def article_context_for(request: Request, post: Post) -> dict[str, Any]:
+    """The article's context for a per-request render (the comment form re-rendered with errors)."""
+    shown = await approved_comments(request, post)
+    public_url = request.app.state.settings.public_url
+    return article_context(content_of(request), post, today(request), shown, public_url)
+
+
 async def article(request: Request) -> Response:
     post = post_or_404(request)
-    return render(request, "insights/article.html", await article_context(request, post))
+    shown = tuple(await approved_comments(request, post))
+    # The approved comments' ids are part of the key: a moderation decision made by any process shows at once.
+    key = ("insight", post.slug, *(c.id for c in shown))
+    return cached(request, key, functools.partial(_article, slug=post.slug, shown=shown), fast_path=False)
 
 
-def forget_article(app: Any, slug: str) -> None:
-    """Make the next reader of the article get a fresh render, with its comments as they are now.
-
-    The page cache (where present) is dropped whole: comment decisions are rare (a few a day), a page
-    re-renders in about a millisecond, and the list pages do not show comments anyway. The article's own
-    page is what matters; `slug` names it for a cache that can drop one page.
-    """
-    cache = getattr(app.state, "page_cache", None)
-    if cache is not None:
-        cache.clear()
+def _article(env: PageEnv, *, slug: str, shown: Sequence[comments.Shown]) -> Rendered:
+    post = env.content.post(slug)
+    assert post is not None  # the view checked
+    context = article_context(env.content, post, env.day, shown, env.public_url)
+    return env.render("insights/article.html", context, f"/insights/{slug}")
 
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def build_feed(request: Request, posts: Sequence[Post], *, category: Category | None) -> atom.Feed:
-    content = content_of(request)
-    base = request.app.state.settings.public_url
+def build_feed(content: Content, public_url: str, posts: Sequence[Post], *, category: Category | None) -> atom.Feed:
+    base = public_url
     page_path = f"/insights/category/{category.slug}" if category else "/insights"
     newest = posts[0].date if posts else (content.posts[0].date if content.posts else dt.date(2000, 1, 1))
     entries = [
@@ -229,18 +241,20 @@ def build_feed(request: Request, posts: Sequence[Post], *, category: Category | 
     )
 
 
-def _feed_response(feed: atom.Feed) -> Response:
-    return Response(atom.render(feed), media_type=atom.MEDIA_TYPE, headers={"Cache-Control": PUBLIC_CACHE})
+def _feed(env: PageEnv, *, category_slug: str) -> Rendered:
+    found = env.content.category(category_slug) if category_slug else None
+    posts = in_category(env.content, category_slug) if found else env.content.posts
+    feed = build_feed(env.content, env.public_url, posts, category=found)
+    return Rendered(atom.render(feed).decode(), media_type=atom.MEDIA_TYPE)
 
 
 async def feed(request: Request) -> Response:
-    return _feed_response(build_feed(request, content_of(request).posts, category=None))
+    return cached(request, ("insights-feed", ""), functools.partial(_feed, category_slug=""))
 
 
 async def category_feed(request: Request) -> Response:
-    content = content_of(request)
-    found = _category_or_404(content, request.path_params["slug"])
-    return _feed_response(build_feed(request, in_category(content, found.slug), category=found))
+    found = _category_or_404(content_of(request), request.path_params["slug"])
+    return cached(request, ("insights-feed", found.slug), functools.partial(_feed, category_slug=found.slug))
 
 
 routes = [

@@ -154,17 +154,20 @@ class PageResponse(Response):
 PageBuilder = Callable[[PageEnv], Rendered]
 
 
-def cached(request: Request, key: Hashable, build: PageBuilder) -> Response:
+def cached(request: Request, key: Hashable, build: PageBuilder, *, fast_path: bool = True) -> Response:
     """Serve the page for `key` from the cache, building it with `build(env)` when missing.
 
     `build` must depend only on the env and the key (never on the request): its bytes go to every visitor.
-    The request's URL is filed under the page so the middleware answers the next one directly.
+    The request's URL is filed under the page so the middleware answers the next one directly, unless
+    `fast_path=False`: a page that also depends on the database (an article and its approved comments) must
+    reach its view every time, so that the view can put what it read into the key.
     """
     app = request.app
     cache: PageCache = app.state.page_cache
     state = feedback_state(request)
     page = cache.page(content_of(request), (*key, state), lambda content, day: build(PageEnv(app, content, day, state)))
-    cache.remember(request.scope, page)
+    if fast_path:
+        cache.remember(request.scope, page)
     return PageResponse(page)
 
 

@@ -3,8 +3,9 @@
 Admins only, like the other pages that show personal data (a commenter's
 email is shown here and nowhere else). Each decision goes through
 `moderation.decide`, which writes the new state and an audit entry in one
-transaction; then the article's cached page is dropped, so the next reader
-sees the comment appear (or disappear) at once.
+transaction. The article's cached page is keyed by its approved comments
+(insights.py), so the next reader, served by any process, sees the comment
+appear (or disappear) at once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from frontdesk import comments, insights, moderation
+from frontdesk import comments, moderation
 from frontdesk.staff import audit
 from frontdesk.staff.access import choice_param, int_param, render, user
 
@@ -76,7 +77,6 @@ async def decide(request: Request) -> Response:
     )
     if decision is None:
         raise HTTPException(404, "There is no comment with that id.")
-    insights.forget_article(request.app, decision.post)
     back = request.query_params.get("state", "")
     back = back if back in moderation.STATES else decision.before
     return RedirectResponse(f"/staff/comments?{urlencode({'state': back, 'notice': action})}", status_code=303)
