@@ -30,9 +30,11 @@ def _configure_logging(settings: Settings) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per applied migration is enough
-    # These echo SQL parameters or request bodies at DEBUG, i.e. people's emails and messages: never below INFO.
-    for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "python_multipart", "multipart"):
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    # The database drivers echo SQL parameters (people's emails and messages) at DEBUG: keep them quiet even
+    # when FRONTDESK_LOG_LEVEL=debug. python-multipart warns on every malformed body a bot sends: noise.
+    for name in ("aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("python_multipart").setLevel(logging.ERROR)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
