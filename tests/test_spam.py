@@ -270,8 +270,9 @@ def test_debug_logging_keeps_driver_parameter_dumps_off(monkeypatch):
     try:
         cli._configure_logging(Settings(log_level="debug"))
         assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("sqlalchemy.engine").isEnabledFor(logging.INFO)  # no SQL echo either
         assert logging.getLogger("frontdesk").isEnabledFor(logging.DEBUG)
     finally:
         logging.getLogger().setLevel(root_level)
-        for name in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "python_multipart", "multipart"):
+        for name in ("aiosqlite", "asyncpg", "python_multipart"):
             logging.getLogger(name).setLevel(logging.NOTSET)
