@@ -71,46 +71,27 @@ async def record_vote(
     Call inside a write transaction (`db.write()`), e.g. from `submissions.accept(extra=...)`.
     """
     v = tables.votes
+    row = {
+        "page": page,
+        "visitor": visitor,
+        "helpful": helpful,
+        "reason": reason,
+        "comment": comment,
+        "submission_id": submission_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # Insert-or-nothing first: a first vote (the common case) costs one statement, and two first votes
+    # racing from one visitor cannot both insert; the loser becomes a replacement below.
+    insert = _upsert_insert(conn)
+    inserted = await conn.execute(insert(v).values(**row).on_conflict_do_nothing(index_elements=["page", "visitor"]))
+    if inserted.rowcount == 1:
+        await _bump(conn, page, now.date(), helpful, 1)
+        return VoteResult(False, None)
     query = sa.select(v.c.id, v.c.helpful, v.c.updated_at).where(v.c.page == page, v.c.visitor == visitor)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    old = (await conn.execute(query)).first()
-    if old is None and conn.dialect.name == "postgresql":
-        # Two first votes racing from one visitor: let one insert win, then treat the other as a replacement.
-        insert = _upsert_insert(conn)
-        inserted = await conn.execute(
-            insert(v)
-            .values(
-                page=page,
-                visitor=visitor,
-                helpful=helpful,
-                reason=reason,
-                comment=comment,
-                submission_id=submission_id,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["page", "visitor"])
-        )
-        if inserted.rowcount == 1:
-            await _bump(conn, page, now.date(), helpful, 1)
-            return VoteResult(False, None)
-        old = (await conn.execute(query)).first()
-    if old is None:
-        await conn.execute(
-            v.insert().values(
-                page=page,
-                visitor=visitor,
-                helpful=helpful,
-                reason=reason,
-                comment=comment,
-                submission_id=submission_id,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        await _bump(conn, page, now.date(), helpful, 1)
-        return VoteResult(False, None)
+    old = (await conn.execute(query)).one()
     old_day = old.updated_at.astimezone(dt.UTC).date() if old.updated_at.tzinfo else old.updated_at.date()
     await _bump(conn, page, old_day, old.helpful, -1)
     await conn.execute(
