@@ -42,6 +42,18 @@ def wait_http(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def wait_port(port: int, timeout: float = 30) -> None:
+    """Wait until something accepts TCP connections on 127.0.0.1:port (a slow receiver never answers quickly)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
 def start(cmd: list[str], env: dict[str, str] | None = None, core: int | None = None) -> subprocess.Popen[bytes]:
     full_env = {**os.environ, **(env or {})}
     prefix = pin(core) if core is not None else []

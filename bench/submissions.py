@@ -23,7 +23,7 @@ from urllib.parse import quote
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PYTHON, ROOT, free_port, have_wrk, start, stop, wait_http, wrk
+from common import PYTHON, ROOT, free_port, have_wrk, start, stop, wait_http, wait_port, wrk
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -50,7 +50,7 @@ def run_case(mode: str, seconds: int, tmp: Path) -> dict[str, float]:
             core=1,
         )
         crm_url = f"http://127.0.0.1:{port}/hook"
-        wait_http(f"http://127.0.0.1:{port}/")
+        wait_port(port)
     data_dir = tmp / mode
     port = free_port()
     env = {

@@ -316,12 +316,15 @@ def staff_client(client: TestClient, staff_password_hash: str) -> Callable[..., 
     return signed_in
 
 
+# A real webhook receiver (uvicorn on 127.0.0.1) for delivery tests; see tests/receiver.py.
 # ---- hypothesis: the fuzz suite's budget ------------------------------------------------------------------
 # `HYPOTHESIS_PROFILE=ci` (set by .ci/run) runs the full budget: 350 cases per fuzz test, over 2,000 in all on
 # SQLite alone. Locally the default "dev" profile keeps a run short. The generated app is shared by the cases
 # of one test on purpose (a fresh site per case would be far too slow), hence the suppressed health check.
 from hypothesis import HealthCheck  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+from receiver import receiver  # noqa: E402, F401
 
 _FUZZ_COMMON: dict[str, Any] = {
     "deadline": None,

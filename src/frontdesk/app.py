@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -25,13 +26,27 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from frontdesk import __version__, pages, ratelimit, spam, staff, views
+from frontdesk import (
+    __version__,
+    careers,
+    comment_views,
+    insights,
+    metrics,
+    outbox,
+    pages,
+    ratelimit,
+    reload,
+    spam,
+    staff,
+    views,
+)
 from frontdesk.assets import Assets
 from frontdesk.attribution import AttributionMiddleware
 from frontdesk.bodylimit import BodyLimitMiddleware
 from frontdesk.content import Content, load_content
 from frontdesk.csrf import CrossOriginMiddleware
 from frontdesk.db import Database
+from frontdesk.pagecache import PageCache, PageCacheMiddleware
 from frontdesk.security import SecurityHeadersMiddleware
 from frontdesk.settings import Settings, ensure_secret_key
 from frontdesk.shape import RequestShapeMiddleware
@@ -124,6 +139,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     content = content or load_content(settings.content_dir)
     assets = Assets(_resource_dir("static"))
     db = Database(settings.database_url)
+    page_cache = PageCache(clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -135,9 +151,13 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
 
     routes = [
         *pages.routes,
+        *careers.routes,
         *views.routes,
+        *insights.routes,
+        *comment_views.routes,
         *staff.routes,
         Route("/static/{path:path}", assets.serve, name="static"),
+        Route("/metrics", metrics.endpoint, name="metrics"),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
@@ -146,6 +166,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
         Middleware(CrossOriginMiddleware, trusted_origins=settings.trusted_origins, render_error=error_page),
         Middleware(BodyLimitMiddleware, idle_timeout=settings.body_timeout_seconds, render_error=error_page),
         Middleware(AttributionMiddleware, secure=settings.https),
+        # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache.py.
+        Middleware(PageCacheMiddleware, cache=page_cache),
     ]
     app = Starlette(
         routes=routes,
@@ -159,11 +181,19 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
     app.state.assets = assets
     app.state.db = db
     app.state.templates = make_templates(settings, assets)
+    app.state.page_cache = page_cache
+    page_cache.state = app.state
+    page_cache.slots.register(pages.FORM_TOKEN, pages.form_token_filler(app))
     app.state.startup_hooks = []
     app.state.startup_hooks += [ratelimit.startup, spam.startup]
+    app.state.startup_hooks.append(reload.startup_hook)  # SIGHUP and --reload-content
+    if settings.run_worker:
+        app.state.startup_hooks.append(outbox.startup_hook)
     return app
 
 
 def app_from_env() -> Starlette:
     """Entry point for `uvicorn --factory` (used by `frontdesk serve --workers N`)."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    gc.freeze()  # as in `frontdesk serve`: start-up objects stay out of full garbage collections
+    return app

@@ -81,6 +81,31 @@ def _landing(scope: Scope, now: dt.datetime) -> dict[str, str] | None:
     return data
 
 
+def _maybe_landing(scope: Scope) -> bool:
+    """A cheap first look: False when `_landing` would certainly say "not a landing".
+
+    This runs on every page view, cached ones included (see pagecache.py), where it costs more than the
+    page itself: so no parsing when there is no campaign in the URL and the referrer is this same host.
+    """
+    query = scope.get("query_string", b"")
+    if b"utm" in query or b"%" in query:
+        return True
+    referer = host = b""
+    for name, value in scope["headers"]:
+        if name == b"referer":
+            referer = value
+        elif name == b"host":
+            host = value
+    if not referer:
+        return False
+    for scheme in (b"https://", b"http://"):
+        if referer.startswith(scheme):
+            rest = referer[len(scheme) :]
+            if host and rest.startswith(host) and rest[len(host) : len(host) + 1] in (b"", b"/", b"?", b"#"):
+                return False  # a link from one of our own pages
+    return True
+
+
 class AttributionMiddleware:
     def __init__(self, app: ASGIApp, *, secure: bool = False) -> None:
         self.app = app
@@ -88,6 +113,9 @@ class AttributionMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(("/static/", "/staff")):
+            await self.app(scope, receive, send)
+            return
+        if not _maybe_landing(scope):
             await self.app(scope, receive, send)
             return
         data = _landing(scope, dt.datetime.now(dt.UTC))

@@ -8,7 +8,9 @@ clear line to stderr and exit with code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -30,10 +32,11 @@ def _configure_logging(settings: Settings) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per applied migration is enough
-    # The database drivers echo SQL parameters (people's emails and messages) at DEBUG: keep them quiet even
-    # when FRONTDESK_LOG_LEVEL=debug. python-multipart warns on every malformed body a bot sends: noise.
-    for name in ("aiosqlite", "asyncpg"):
+    # These echo SQL (with its parameters: people's emails and messages) at INFO and DEBUG, even when
+    # FRONTDESK_LOG_LEVEL=debug; sqlalchemy.engine at INFO is exactly `echo=True`. Only warnings are wanted.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # python-multipart warns on every malformed body a bot sends: noise.
     logging.getLogger("python_multipart").setLevel(logging.ERROR)
 
 
@@ -41,11 +44,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from frontdesk.app import create_app
-    from frontdesk.db import migrate
+    from frontdesk.db import at_head, migrate
 
     settings = ensure_secret_key(settings)
     content = load_content(settings.content_dir)  # refuse to start on invalid content
-    if not args.no_migrate:
+    if not args.no_migrate and not at_head(settings.database_url):
         migrate(settings.database_url)
     common = {
         "host": args.host,
@@ -56,11 +59,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "server_header": False,
         "timeout_graceful_shutdown": 20,
     }
+    if args.reload_content:
+        settings = settings.with_overrides(reload_content=True)
     if args.workers > 1:
+        if args.reload_content:
+            os.environ["FRONTDESK_RELOAD_CONTENT"] = "true"  # each worker process reads its settings anew
         uvicorn.run("frontdesk.app:app_from_env", factory=True, workers=args.workers, **common)
     else:
         app = create_app(settings, content=content)
         app.state.reload_content_on_sighup = True
+        # Everything built so far (modules, content, templates) lives as long as the process: keep it out of
+        # the garbage collector's full passes, which otherwise stall a busy server for many milliseconds.
+        gc.freeze()
         uvicorn.run(app, **common)
     return 0
 
@@ -112,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations at start")
     p.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    p.add_argument(
+        "--reload-content",
+        action="store_true",
+        help="watch the content directory and reload it when it changes (SIGHUP always reloads a single worker)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("check", help="validate settings and content, and print what was found")
@@ -128,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add subcommands (worker, deliveries, staff, purge, erase) through `register_cli(sub)`.
 # They are imported only when the CLI runs, so `frontdesk --version` stays fast.
-_EXTENSION_MODULES: tuple[str, ...] = ("frontdesk.staff.cli", "frontdesk.privacy")
+_EXTENSION_MODULES: tuple[str, ...] = ("frontdesk.staff.cli", "frontdesk.outbox_cli", "frontdesk.privacy")
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]

@@ -3,6 +3,7 @@
 The layout is the one Jekyll, Hugo and Eleventy editors know::
 
     content/site.yaml          the agency, customer care, interests, categories
+    content/categories.yaml    optional: more insight categories (a list, or `categories:`)
     content/offices/*.md       one office per file, YAML front matter + Markdown
     content/careers/*.md       one posting per file
     content/posts/*.md         one insight article per file
@@ -19,6 +20,7 @@ insert HTML that came out of the Markdown renderer.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -43,6 +45,15 @@ EMPLOYMENT_TYPES = (
 )
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+# libyaml's loader, where PyYAML was built with it, parses front matter about ten times faster (start-up with
+# many postings); the pure-Python SafeLoader is the same language and the fallback.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (C or Python)
+
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
@@ -215,6 +226,12 @@ class Cover(_Model):
     alt: Text
 
 
+class CategoriesFile(_Model):
+    """`content/categories.yaml`: insight categories kept apart from site.yaml, for sites with many."""
+
+    categories: list[Category] = []
+
+
 class PostFile(_Model):
     title: Text
     slug: Slug
@@ -238,11 +255,16 @@ class Office:
 @dataclass(frozen=True)
 class Job:
     meta: JobFile
-    html: str
+    markdown: str
     office: Office
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.meta, name)
+
+    @functools.cached_property
+    def html(self) -> str:
+        """Rendered on first use: a site with 1,000 postings starts without rendering 1,000 descriptions."""
+        return render_markdown(self.markdown)
 
     @property
     def internship(self) -> bool:
@@ -304,7 +326,7 @@ def _split_front_matter(text: str) -> tuple[Any, str]:
     parts = re.split(r"^---[ \t]*$", text, maxsplit=2, flags=re.MULTILINE)
     if len(parts) < 3:
         raise ValueError("front matter is not closed by a --- line")
-    return yaml.safe_load(parts[1]), parts[2]
+    return _yaml(parts[1]), parts[2]
 
 
 def _read(path: Path, root: Path, model: type[_Model], problems: list[str], digest: Any) -> tuple[Any, str] | None:
@@ -314,13 +336,15 @@ def _read(path: Path, root: Path, model: type[_Model], problems: list[str], dige
         digest.update(path.name.encode() + b"\0" + raw)
         text = raw.decode("utf-8")
         if path.suffix in {".yaml", ".yml"}:
-            data, body = yaml.safe_load(text), ""
+            data, body = _yaml(text), ""
         else:
             data, body = _split_front_matter(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         problems.append(f"{rel}: (file): {detail}")
         return None
+    if model is CategoriesFile and isinstance(data, list):
+        data = {"categories": data}  # a bare list is the natural shape for a file named categories.yaml
     if not isinstance(data, dict):
         problems.append(f"{rel}: (file): expected a mapping of fields")
         return None
@@ -345,6 +369,25 @@ def _check_unique(kind: str, items: list[tuple[Path, Any]], root: Path, problems
         seen[meta.slug] = path
 
 
+def _merge_categories(root: Path, site: SiteFile | None, problems: list[str], digest: Any) -> SiteFile | None:
+    """Add the categories of `categories.yaml`, if there is one, after those of site.yaml."""
+    path = root / "categories.yaml"
+    if not path.exists():
+        return site
+    got = _read(path, root, CategoriesFile, problems, digest)
+    if not got or site is None:
+        return site
+    known = {c.slug for c in site.categories}
+    merged = list(site.categories)
+    for i, category in enumerate(got[0].categories):
+        if category.slug in known:
+            problems.append(f"categories.yaml: categories.{i}.slug: {category.slug!r} is already a category")
+            continue
+        known.add(category.slug)
+        merged.append(category)
+    return site.model_copy(update={"categories": merged})
+
+
 def load_content(root: Path) -> Content:
     """Read and validate the whole content directory, or raise `ContentError`."""
     root = Path(root).resolve()
@@ -357,6 +400,7 @@ def load_content(root: Path) -> Content:
     if not site_path.exists():
         problems.append(f"{site_path.name}: (file): missing")
     site: SiteFile | None = site_read[0] if site_read else None
+    site = _merge_categories(root, site, problems, digest)
 
     office_items: list[tuple[Path, OfficeFile, str]] = []
     for path in _files(root / "offices"):
@@ -387,7 +431,7 @@ def load_content(root: Path) -> Content:
             problems.append(f"{rel}: salary.max: must not be below salary.min")
             continue
         job_items.append((path, meta))
-        jobs.append(Job(meta=meta, html=render_markdown(body), office=by_slug[meta.office]))
+        jobs.append(Job(meta=meta, markdown=body, office=by_slug[meta.office]))
     _check_unique("job", job_items, root, problems)
 
     categories = {c.slug: c for c in site.categories} if site else {}
@@ -401,7 +445,7 @@ def load_content(root: Path) -> Content:
         unknown = [c for c in meta.categories if c not in categories]
         if site and unknown:
             problems.append(
-                f"{path.relative_to(root.parent)}: categories: {', '.join(unknown)} not in site.yaml categories"
+                f"{path.relative_to(root.parent)}: categories: {', '.join(unknown)} not in site.yaml or categories.yaml"
             )
             continue
         post_items.append((path, meta))

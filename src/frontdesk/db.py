@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._queue: asyncio.Queue[tuple[Job, asyncio.Future[Any]]] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._sync_engine: sa.Engine | None = None  # for write_sync() on SQLite, created on first use
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             path = _sqlite_path(url)
@@ -109,7 +111,7 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine.sync_engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -180,6 +182,30 @@ class Database:
                 else:
                     future.set_result(result)
 
+    async def write_sync(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Run the synchronous `fn(conn)` in one write transaction and return its result.
+
+        For batch work of many statements (the outbox's bookkeeping). On SQLite the whole
+        transaction runs in a worker thread in one hand-off, instead of one aiosqlite hand-off per
+        statement, still serialized with this process's other writes by the write lock. On
+        PostgreSQL (and in-memory SQLite) it runs through `run_sync` on an ordinary transaction.
+        """
+        if not self.is_sqlite or _sqlite_path(self.url) is None:
+            async with self.write() as conn:
+                return await conn.run_sync(fn)
+        async with self._write_lock:
+            return await asyncio.to_thread(self._write_sync_in_thread, fn)
+
+    def _write_sync_in_thread(self, fn: Callable[[sa.Connection], T]) -> T:
+        if self._sync_engine is None:  # only ever one thread here at a time: the write lock is held
+            url = sa.engine.make_url(self.url).set(drivername="sqlite+pysqlite")
+            self._sync_engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            _configure_sqlite(self._sync_engine)
+        with self._sync_engine.connect() as conn:
+            conn = conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
+            with conn.begin():
+                return fn(conn)
+
     async def ping(self) -> bool:
         try:
             async with self.read() as conn:
@@ -194,10 +220,12 @@ class Database:
             with contextlib.suppress(asyncio.CancelledError, RuntimeError):
                 await self._writer
         await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module, so that the
         # BEGIN below is the only one and can be IMMEDIATE.
@@ -209,7 +237,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("frontdesk_begin", "BEGIN"))
 
@@ -231,6 +259,61 @@ def migrate(url: str, revision: str = "head") -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+
+
+_REVISION = re.compile(r"^revision(?:\s*:[^=]*)?\s*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision(?:\s*:[^=]*)?\s*=\s*(.+)$", re.M)
+
+
+def _script_heads() -> set[str] | None:
+    """The newest revisions among the migration scripts, read as text; None when a script is not understood."""
+    revisions, parents = set(), set()
+    for path in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
+        text = path.read_text()
+        rev, down = _REVISION.search(text), _DOWN_REVISION.search(text)
+        if not rev or not down:
+            return None
+        revisions.add(rev[1])
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", down[1]))
+    return (revisions - parents) or None
+
+
+def at_head(url: str) -> bool:
+    """Whether the database is at the newest migration, checked without importing Alembic.
+
+    `frontdesk serve` migrates at every start, and importing Alembic and walking its scripts is a large part of
+    start-up even when there is nothing to do. This check reads the scripts' revision ids as text and the
+    `alembic_version` table directly; when it says False, or cannot tell, Alembic decides (`migrate`).
+    """
+    heads = _script_heads()
+    if heads is None:
+        return False
+    path = _sqlite_path(url)
+    try:
+        if path is not None:
+            import sqlite3
+
+            if not path.exists():
+                return False
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+                current = {row[0] for row in conn.execute("SELECT version_num FROM alembic_version")}
+        elif url.startswith("postgresql"):
+
+            async def read() -> set[str]:
+                engine = create_async_engine(url)
+                try:
+                    async with engine.connect() as conn:
+                        rows = await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+                        return {row[0] for row in rows}
+                finally:
+                    await engine.dispose()
+
+            current = asyncio.run(read())
+        else:
+            return False
+    except Exception:  # no table yet, unreachable, locked: let Alembic decide and report
+        return False
+    return current == heads
 
 
 def pending_migrations(url: str) -> list[str]:

@@ -7,7 +7,6 @@ browser may load is the OpenStreetMap embed on office pages (`frame-src`).
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAP_ORIGIN = "https://www.openstreetmap.org"
@@ -38,8 +37,16 @@ PERMISSIONS_POLICY = (
 )
 
 
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
 class SecurityHeadersMiddleware:
-    """Adds CSP, nosniff, referrer, permissions and (over HTTPS) HSTS headers to every response."""
+    """Adds CSP, nosniff, referrer, permissions and (over HTTPS) HSTS headers to every response.
+
+    It runs on every response, cached pages included, so it does as little as it can: the header lists
+    are encoded once, here, and a response's own headers win (a view may set its own CSP) by a dict lookup
+    rather than by building a `MutableHeaders` per response.
+    """
 
     def __init__(self, app: ASGIApp, *, https: bool = False, turnstile: bool = False) -> None:
         self.app = app
@@ -51,6 +58,8 @@ class SecurityHeadersMiddleware:
             (b"x-frame-options", b"DENY"),
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
+        self.https_headers = [*self.headers, HSTS]
+        self.names = frozenset(name for name, _ in self.https_headers)
         self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,16 +67,16 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         # HSTS only means something on a secure connection; a proxy that ends TLS tells us via the public URL.
-        hsts = self.https or scope.get("scheme") == "https"
+        extra = self.https_headers if self.https or scope.get("scheme") == "https" else self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers:
-                    if name.decode() not in headers:
-                        headers.append(name.decode(), value.decode())
-                if hsts:
-                    headers["strict-transport-security"] = "max-age=63072000; includeSubDomains"
+                own = message.get("headers") or []
+                present = dict(own)  # ASGI response header names are lowercase
+                if self.names.isdisjoint(present):
+                    message["headers"] = [*own, *extra]
+                else:
+                    message["headers"] = [*own, *(h for h in extra if h[0] not in present)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

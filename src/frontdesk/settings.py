@@ -72,6 +72,8 @@ class Settings:
     # Staff sessions.
     session_idle_minutes: int = 30
     session_max_hours: int = 8
+    # Serving.
+    reload_content: bool = False  # watch the content dir and reload on change (reload.py)
 
     @property
     def production(self) -> bool:
@@ -240,6 +242,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         spam_retention_days=int(_number(env, "SPAM_RETENTION_DAYS", d.spam_retention_days, minimum=1)),
         session_idle_minutes=int(_number(env, "SESSION_IDLE_MINUTES", d.session_idle_minutes, minimum=1)),
         session_max_hours=int(_number(env, "SESSION_MAX_HOURS", d.session_max_hours, minimum=1)),
+        reload_content=_bool(env, "RELOAD_CONTENT", False),
         body_timeout_seconds=_number(env, "BODY_TIMEOUT_SECONDS", d.body_timeout_seconds, minimum=0.1),
     )
     _check_abuse_lists(settings)

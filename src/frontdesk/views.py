@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,7 +27,9 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from frontdesk import attribution, feedback, formdata, forms, ratelimit, spam, submissions, tables, uploads
-from frontdesk.pages import content_of, render, sitemap_paths, today
+from frontdesk.content import Content
+from frontdesk.pagecache import Rendered
+from frontdesk.pages import PageEnv, cached, content_of, render, sitemap_paths, today
 
 log = logging.getLogger("frontdesk.forms")
 
@@ -69,18 +71,6 @@ async def read_form(request: Request, *, max_files: int = 0) -> dict[str, list[A
     # Multipart: Starlette's parser with its limits, plus a check that the body reached its closing boundary.
     form = await formdata.read(request, max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_TEXT_PART)
     return {key: form.getlist(key) for key in form}
-
-
-def sent_from(request: Request) -> str:
-    """The path of the page a form was reached from, if it was one of ours."""
-    referer = request.headers.get("referer", "")
-    try:
-        parts = urlsplit(referer)
-    except ValueError:  # e.g. "http://[x": a malformed header is no referrer at all
-        return ""
-    if not referer or parts.netloc != request.headers.get("host", ""):
-        return ""
-    return (parts.path or "/")[:300]
 
 
 def consent_record(request: Request) -> dict[str, Any]:
@@ -137,8 +127,7 @@ def success(request: Request, location: str, message: str, **extra: Any) -> Resp
 # -- Request Info -------------------------------------------------------------------------------------------
 
 
-def _request_info_context(request: Request, values: dict[str, Any]) -> dict[str, Any]:
-    content = content_of(request)
+def _request_info_context(content: Content, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": "Request information",
         "description": f"Ask {content.site.name} for information, a quote or a call back.",
@@ -150,8 +139,20 @@ def _request_info_context(request: Request, values: dict[str, Any]) -> dict[str,
 
 
 async def request_info_form(request: Request) -> Response:
-    values = {"page": sent_from(request), "office": request.query_params.get("office", "")[:80]}
-    return render(request, "forms/request_info.html", _request_info_context(request, values))
+    """The empty form, from the page cache (pages.py): `?office=` preselects an office we have.
+
+    The page it was sent from is not rendered here: that comes from the visitor's Referer, and the cached
+    bytes go to every visitor. site.js fills the hidden `page` field from `document.referrer` instead.
+    """
+    office = request.query_params.get("office", "")
+    if content_of(request).office(office) is None:
+        office = ""
+
+    def build(env: PageEnv) -> Rendered:
+        values = {"page": "", "office": office}
+        return env.render("forms/request_info.html", _request_info_context(env.content, values), "/request-info")
+
+    return cached(request, ("request-info", office), build)
 
 
 async def request_info_submit(request: Request) -> Response:
@@ -167,10 +168,10 @@ async def request_info_submit(request: Request) -> Response:
     page = spam.first(raw, "page")
     values["page"] = page[:300]
     if retry_after is not None:
-        context = {**_request_info_context(request, values), "errors": errors}
+        context = {**_request_info_context(content, values), "errors": errors}
         return too_many(request, "forms/request_info.html", context, retry_after, note="What you typed is kept below.")
     if clean is None:
-        return invalid(request, "forms/request_info.html", _request_info_context(request, values), errors)
+        return invalid(request, "forms/request_info.html", _request_info_context(content, values), errors)
     now = request.app.state.clock()
     accepted = await submissions.accept(
         request.app.state.db,
@@ -207,8 +208,14 @@ def _apply_context(job: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def apply_form(request: Request) -> Response:
-    job = _open_job(request)
-    return render(request, "forms/apply.html", _apply_context(job, {}))
+    """The empty application form, from the page cache (pages.py)."""
+    slug = _open_job(request).slug
+
+    def build(env: PageEnv) -> Rendered:
+        job = env.content.job(slug)
+        return env.render("forms/apply.html", _apply_context(job, {}), f"/careers/{slug}/apply")
+
+    return cached(request, ("apply", slug), build)
 
 
 async def apply_submit(request: Request) -> Response:

@@ -80,6 +80,8 @@
           thanks.setAttribute("role", "status");
           thanks.setAttribute("tabindex", "-1");
           thanks.textContent = result.body.message || "Thank you.";
+          // Let other enhancements see the answer (the comment form adds the new comment to the list).
+          form.dispatchEvent(new CustomEvent("frontdesk:sent", { bubbles: true, detail: result.body }));
           form.replaceWith(thanks);
           var summary = document.querySelector("[data-error-summary]");
           if (summary) summary.hidden = true;
@@ -128,4 +130,45 @@
 
   document.querySelectorAll("form[data-enhance='form']").forEach(enhanceForm);
   document.querySelectorAll("[data-feedback]").forEach(enhanceFeedback);
+})();
+
+// The page a visitor came to the form from. The form page is cached and shared by every visitor
+// (pagecache.py), so the server leaves the hidden field empty and it is filled in here from the
+// referrer, only when the referrer is a page of this site. Without JavaScript the field stays empty.
+(function () {
+  var field = document.querySelector("input[data-sent-from]");
+  if (!field || field.value || !document.referrer) return;
+  try {
+    var from = new URL(document.referrer);
+    if (from.origin === window.location.origin) field.value = from.pathname.slice(0, 300);
+  } catch (e) {
+    // An unparsable referrer: leave the field empty.
+  }
+})();
+
+// Comments: a browser's own comments awaiting moderation. The article page is the same for everyone
+// (it is cached), so these come from a private fragment, fetched only when the fd_pending cookie names
+// this article, or straight from the JSON answer right after posting.
+(function () {
+  var section = document.querySelector("[data-comments]");
+  if (!section) return;
+  var list = section.querySelector("[data-comment-list]");
+  var slug = section.getAttribute("data-post");
+
+  function add(html) {
+    if (!html) return;
+    list.insertAdjacentHTML("beforeend", html);
+    list.hidden = false;
+  }
+
+  var pending = document.cookie.split("; ").filter(function (c) { return c.indexOf("fd_pending=") === 0; })[0];
+  if (pending && window.fetch && pending.slice("fd_pending=".length).split(".").indexOf(slug) !== -1) {
+    fetch(section.getAttribute("data-mine"), { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.text() : "";
+    }).then(add, function () {});
+  }
+
+  section.addEventListener("frontdesk:sent", function (event) {
+    if (event.target.matches("[data-comment-form]") && event.detail) add(event.detail.html);
+  });
 })();

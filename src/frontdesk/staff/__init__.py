@@ -19,7 +19,14 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from frontdesk.staff import views_deliveries, views_feedback, views_login, views_overview, views_records
+from frontdesk.staff import (
+    views_comments,
+    views_deliveries,
+    views_feedback,
+    views_login,
+    views_overview,
+    views_records,
+)
 from frontdesk.staff.access import staff_route
 
 ADMIN = "admin"
@@ -62,4 +69,12 @@ routes: list[Route] = [
         "/staff/spam/{submission_id}/release", views_records.release, role=ADMIN, methods=POST, name="staff_release"
     ),
     staff_route("/staff/audit", views_overview.audit_log, role=ADMIN, name="staff_audit"),
+    staff_route("/staff/comments", views_comments.listing, role=ADMIN, name="staff_comments"),
+    staff_route(
+        "/staff/comments/{comment_id}/{action}",
+        views_comments.decide,
+        role=ADMIN,
+        methods=POST,
+        name="staff_comment_decide",
+    ),
 ]

@@ -39,6 +39,9 @@ ACTIONS = {
     "staff.disable": "Disabled a staff account",
     "staff.enable": "Enabled a staff account",
     "staff.set_password": "Set a password",
+    "comment.approve": "Approved a comment",
+    "comment.spam": "Marked a comment as spam",
+    "comment.delete": "Deleted a comment",
 }
 
 

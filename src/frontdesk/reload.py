@@ -1,0 +1,119 @@
+"""Reloading content while serving: on SIGHUP, or by watching the content directory.
+
+An editor changes a Markdown file; the site should show it without a restart,
+and a mistake in the file must never take the site down. So a reload reads and
+validates the whole directory off the event loop (`load_content` in a thread),
+and only a complete, valid `Content` replaces `app.state.content`, in one
+assignment: a request sees the old snapshot or the new one, never a mix. The
+page cache is cleared with it (it would also notice the new object by itself).
+Invalid content is logged, one line per problem (file, field, problem), and
+the old content keeps serving.
+
+Two triggers, both installed by `startup_hook` in the lifespan:
+
+- SIGHUP (`kill -HUP PID`), when `app.state.reload_content_on_sighup` is set:
+  `frontdesk serve` sets it for a single worker. With `--workers N` uvicorn's
+  supervisor owns SIGHUP and restarts the workers instead.
+- `frontdesk serve --reload-content` (`FRONTDESK_RELOAD_CONTENT=true`): every
+  `POLL_SECONDS` the file names, sizes and modification times are compared; a
+  change that has settled for one more poll (editors save several files, some
+  in two steps) triggers a reload. Polling costs a `stat` per file and works on
+  every filesystem, containers and network mounts included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+from frontdesk.content import ContentError, load_content
+
+log = logging.getLogger("frontdesk.reload")
+
+POLL_SECONDS = 1.0
+Snapshot = frozenset[tuple[str, int, int]]
+
+
+async def reload_content(app: Any) -> bool:
+    """Re-read and validate the content, swap it in if valid. Returns whether the content was replaced."""
+    lock = getattr(app.state, "reload_lock", None)
+    if lock is None:
+        lock = app.state.reload_lock = asyncio.Lock()
+    async with lock:
+        old = app.state.content
+        try:
+            new = await asyncio.to_thread(load_content, app.state.settings.content_dir)
+        except ContentError as exc:
+            log.error(
+                "content reload failed, still serving version %s (%d problem%s)",
+                old.version,
+                len(exc.problems),
+                "" if len(exc.problems) == 1 else "s",
+            )
+            for problem in exc.problems:
+                log.error("invalid content: %s", problem)
+            return False
+        app.state.content = new
+        app.state.page_cache.clear()
+        log.info("content reloaded: version %s -> %s", old.version, new.version)
+        return True
+
+
+def snapshot(root: Path) -> Snapshot:
+    """Every file under `root` as (relative path, size, mtime in ns)."""
+    found = []
+    for path in root.rglob("*"):
+        try:
+            st = path.stat()
+        except OSError:  # removed while we looked
+            continue
+        if path.is_file():
+            found.append((path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))
+    return frozenset(found)
+
+
+async def watch(app: Any) -> None:
+    """Poll the content directory every POLL_SECONDS; reload once a change has settled."""
+    root = Path(app.state.settings.content_dir)
+    seen = await asyncio.to_thread(snapshot, root)
+    pending: Snapshot | None = None
+    while True:
+        await asyncio.sleep(POLL_SECONDS)
+        now = await asyncio.to_thread(snapshot, root)
+        if now == seen:
+            pending = None
+            continue
+        if now != pending:  # still changing: wait for one quiet poll
+            pending = now
+            continue
+        seen, pending = now, None
+        await reload_content(app)
+
+
+async def startup_hook(app: Any, stack: contextlib.AsyncExitStack) -> None:
+    """Install the SIGHUP handler and the watcher, as configured; both are removed at shutdown."""
+    tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        tasks.add(task)  # keep a reference until done, or the task may be collected mid-reload
+        task.add_done_callback(tasks.discard)
+
+    async def cancel_all() -> None:
+        for task in list(tasks):
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    stack.push_async_callback(cancel_all)
+    if getattr(app.state, "reload_content_on_sighup", False):
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: spawn(reload_content(app)))
+        stack.callback(loop.remove_signal_handler, signal.SIGHUP)
+        log.info("SIGHUP reloads the content")
+    if app.state.settings.reload_content:
+        spawn(watch(app))
+        log.info("watching %s for content changes", app.state.settings.content_dir)
