@@ -36,3 +36,24 @@ def db_rows(database_url: str, table: Any, *where: Any) -> list[Any]:
             await db.dispose()
 
     return run_async(go)
+
+
+def empty_pg_database(url: str, name: str) -> str:
+    """A freshly created, empty PostgreSQL database next to the test database; returns its URL."""
+    import sqlalchemy as sa
+
+    async def go() -> None:
+        import asyncpg
+
+        parsed = sa.engine.make_url(url)
+        conn = await asyncpg.connect(
+            host=parsed.host, port=parsed.port or 5432, user=parsed.username, database=parsed.database
+        )
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    run_async(go)
+    return str(sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False))

@@ -98,10 +98,11 @@ def test_adding_twice_is_refused(cli):
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
-def test_an_unmigrated_database_gets_a_hint(tmp_path):
+def test_an_unmigrated_sqlite_database_is_migrated_first(tmp_path):
+    """The embedded default just works: `staff list` on a brand-new SQLite file brings its schema up to date."""
     env_db = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
     result = subprocess.run(
-        [sys.executable, "-m", "frontdesk.cli", "staff", "list"],
+        [sys.executable, "-m", "frontdesk", "staff", "list"],
         capture_output=True,
         text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
@@ -109,4 +110,26 @@ def test_an_unmigrated_database_gets_a_hint(tmp_path):
         cwd=tmp_path,
         timeout=60,
     )
-    assert result.returncode == 2 and "frontdesk migrate" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "no staff accounts yet" in result.stdout
+
+
+def test_an_unmigrated_postgresql_database_gets_a_hint(tmp_path):
+    """On PostgreSQL the schema is the operator's decision: one line pointing at `frontdesk migrate`."""
+    from conftest import PG_URL, need
+    from support import empty_pg_database
+
+    if not PG_URL:
+        need("PostgreSQL tests need FRONTDESK_TEST_DATABASE_URL")
+    url = empty_pg_database(PG_URL, "frontdesk_unmigrated")
+    result = subprocess.run(
+        [sys.executable, "-m", "frontdesk", "staff", "list"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+        | {"FRONTDESK_DATABASE_URL": url, "FRONTDESK_DATA_DIR": str(tmp_path / "d")},
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "frontdesk migrate" in result.stderr and len(result.stderr.strip().splitlines()) == 1

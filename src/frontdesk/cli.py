@@ -102,6 +102,49 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# Commands that read or write the database. On the embedded SQLite default they bring its schema up to date
+# first, as `serve` does, so a new site needs no `frontdesk migrate` before `frontdesk staff add`. On PostgreSQL
+# the schema is the operator's decision: they refuse, with one line, until `frontdesk migrate` has run.
+DATABASE_COMMANDS = frozenset({"worker", "deliveries", "staff", "purge", "erase"})
+
+
+def ensure_database(settings: Settings) -> None:
+    import sqlalchemy as sa
+
+    from frontdesk.db import at_head, migrate, pending_migrations
+
+    url = settings.database_url
+    if at_head(url):
+        return
+    try:
+        if url.startswith("sqlite"):
+            migrate(url)
+            return
+        pending = pending_migrations(url)
+    except (OSError, sa.exc.SQLAlchemyError) as exc:
+        raise CommandError(f"cannot open the database ({type(exc).__name__}): check FRONTDESK_DATABASE_URL") from None
+    if pending:
+        raise CommandError(
+            "the database schema is not up to date: run `frontdesk migrate` first "
+            "(on PostgreSQL, Frontdesk leaves schema changes to you)"
+        )
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from frontdesk.sitefolder import InitRefused, create
+
+    folder = Path(args.folder)
+    try:
+        create(folder, name=args.name)
+    except InitRefused as exc:
+        raise CommandError(str(exc)) from None
+    print(f"created a new site in {folder}")
+    print(f"next: cd {folder} && frontdesk check && frontdesk serve  (then edit content/ and .env)")
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from frontdesk.db import migrate, pending_migrations
 
@@ -132,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate settings and content, and print what was found")
     p.set_defaults(handler=cmd_check)
 
+    p = sub.add_parser("init", help="create a new site folder to edit and serve (content, .env, README)")
+    p.add_argument("folder", help="a new or empty folder")
+    p.add_argument("--name", default="Your Agency", help="the agency's name, used in the new content")
+    p.set_defaults(handler=cmd_init)
+
     p = sub.add_parser("migrate", help="apply database migrations")
     p.add_argument("revision", nargs="?", default="head")
     p.set_defaults(handler=cmd_migrate)
@@ -159,9 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command == "init":  # a new folder: the settings of wherever it runs from do not matter
+            return cmd_init(args, Settings())
         settings = Settings.from_env()
         _configure_logging(settings)
-        return args.handler(args, settings)
+        if args.command in DATABASE_COMMANDS:
+            ensure_database(settings)
+        return int(args.handler(args, settings))
     except SettingsError as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return 2
