@@ -208,7 +208,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--quick", action="store_true", help="a few hundred deliveries, one round: proves it runs, asserts no speed"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.rounds = 300, 1
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/frontdesk.db"
         migrate(url)

@@ -131,7 +131,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000, help="requests per case per round")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="100 requests, one round: proves it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.rounds = 100, 1
     tmp = Path(tempfile.mkdtemp(prefix="fd-bench-"))
     try:
         migrate(f"sqlite+aiosqlite:///{tmp / 'bench.db'}")

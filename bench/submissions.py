@@ -23,12 +23,12 @@ from urllib.parse import quote
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PYTHON, ROOT, free_port, have_wrk, start, stop, wait_http, wait_port, wrk
+from common import PYTHON, QUICK_HELP, ROOT, free_port, have_wrk, start, stop, wait_http, wait_port, wrk
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-def run_case(mode: str, seconds: int, tmp: Path) -> dict[str, float]:
+def run_case(mode: str, seconds: int, tmp: Path, *, warmup: int = 2) -> dict[str, float]:
     receiver = None
     if mode == "down":
         crm_url = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
@@ -78,7 +78,8 @@ def run_case(mode: str, seconds: int, tmp: Path) -> dict[str, float]:
             f'wrk.body = "{body}"\n'
             'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
         )
-        wrk(base + "/request-info", seconds=2, script=str(script))  # warm up
+        if warmup:
+            wrk(base + "/request-info", seconds=warmup, script=str(script))
         return wrk(base + "/request-info", seconds=seconds, script=str(script))
     finally:
         stop(server)
@@ -89,13 +90,16 @@ def run_case(mode: str, seconds: int, tmp: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help=QUICK_HELP)
     args = parser.parse_args()
+    if args.quick:
+        args.seconds = 1
     if not have_wrk():
         sys.exit("bench/submissions.py needs wrk: apt-get install wrk")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("healthy", "slow", "down"):
-            results[mode] = run_case(mode, args.seconds, Path(tmp))
+            results[mode] = run_case(mode, args.seconds, Path(tmp), warmup=0 if args.quick else 2)
     base = results["healthy"]["rps"]
     print(f"{'CRM':<10}{'accepted/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs healthy':>12}")
     for mode, r in results.items():

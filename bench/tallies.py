@@ -194,7 +194,12 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument(
+        "--quick", action="store_true", help="20,000 votes, 3 requests a range: proves it runs, asserts no speed"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.votes, args.pages, args.runs = 20_000, 50, 3
 
     with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
         path = Path(tmp) / "bench.db"
@@ -223,7 +228,7 @@ def main() -> int:
     print("page = the whole tallies page (session check, vote_days GROUP BY, sort, render of every page row);")
     print("naive scan = only the GROUP BY over raw votes in the range, without rendering (the baseline).")
     print(f"target p95 <= 100 ms: {'met' if ok else 'NOT met'}")
-    return 0 if ok else 1
+    return 0 if ok or args.quick else 1
 
 
 if __name__ == "__main__":
