@@ -113,4 +113,4 @@ def render(feed: Feed) -> bytes:
         _text(entry, "summary", item.summary)
         _text(entry, "content", item.content_html, type="html")
     ET.indent(root)  # whitespace between elements only; no text node changes
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"

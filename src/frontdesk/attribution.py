@@ -129,7 +129,8 @@ class AttributionMiddleware:
                 cookie: SimpleCookie = SimpleCookie()
                 cookie[COOKIE] = encode(data)
                 morsel = cookie[COOKIE]
-                morsel.update({"path": "/", "max-age": str(MAX_AGE), "samesite": "Lax", "httponly": True})
+                morsel.update({"path": "/", "max-age": str(MAX_AGE), "samesite": "Lax"})
+                morsel["httponly"] = True  # a flag: SimpleCookie writes it without a value
                 if self.secure:
                     morsel["secure"] = True
                 headers.append("set-cookie", morsel.OutputString())

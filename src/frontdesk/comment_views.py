@@ -121,7 +121,8 @@ def _mark_pending(request: Request, response: Response, slug: str) -> None:
 
 
 def _comment_item(request: Request, shown: comments.Shown) -> str:
-    return request.app.state.templates.get_template("insights/_comment.html").render(comment=shown)
+    html: str = request.app.state.templates.get_template("insights/_comment.html").render(comment=shown)
+    return html
 
 
 async def submit(request: Request) -> Response:

@@ -42,10 +42,10 @@ _TRAILING = ".,;:!?)]}'\""
 
 def closes_on(post: Post, site: SiteFile) -> dt.date:
     """The first day on which the article no longer takes comments."""
-    days = post.comments_close_after_days
+    days = post.meta.comments_close_after_days
     if days is None:
         days = site.comments_close_after_days
-    return post.date + dt.timedelta(days=days)
+    return post.meta.date + dt.timedelta(days=days)
 
 
 def is_open(post: Post, site: SiteFile, today: dt.date) -> bool:

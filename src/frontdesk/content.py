@@ -59,7 +59,7 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 
 
 def render_markdown(text: str) -> str:
-    return _markdown.render(text)
+    return str(_markdown.render(text))
 
 
 class ContentError(Exception):
@@ -104,7 +104,7 @@ class Hours(_Model):
         value = getattr(self, day)
         if value == "closed":
             return []
-        return [tuple(s.strip().split("-")) for s in value.split(",")]  # type: ignore[misc]
+        return [(a, b) for a, _, b in (s.strip().partition("-") for s in value.split(","))]
 
     def rows(self) -> list[tuple[str, str]]:
         """(Weekday, human text) for display."""
@@ -268,7 +268,7 @@ class Job:
 
     @property
     def internship(self) -> bool:
-        return self.meta.employment_type == "INTERN"
+        return bool(self.meta.employment_type == "INTERN")
 
     def is_open(self, today: dt.date) -> bool:
         return self.meta.date_posted <= today <= self.meta.valid_through

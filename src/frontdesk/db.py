@@ -155,11 +155,13 @@ class Database:
                     conn = await conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
                     async with conn.begin():
                         plain = [(job, future) for job, future in batch if isinstance(job, Inserts)]
-                        others = [(job, future) for job, future in batch if not isinstance(job, Inserts)]
+                        others: list[tuple[Job, asyncio.Future[Any]]] = [
+                            (job, future) for job, future in batch if not isinstance(job, Inserts)
+                        ]
                         if plain:
                             try:
                                 async with conn.begin_nested():
-                                    await _insert_all(conn, [job for job, _ in plain])  # type: ignore[misc]
+                                    await _insert_all(conn, [job for job, _ in plain if isinstance(job, Inserts)])
                                 outcomes.extend((future, None, None) for _, future in plain)
                             except Exception:  # find the bad job: retry them one by one
                                 others = plain + others
@@ -332,7 +334,7 @@ def pending_migrations(url: str) -> list[str]:
             await engine.dispose()
 
     heads = asyncio.run(current())
-    applied = set()
+    applied: set[str] = set()
     for head in heads:
         applied.update(r.revision for r in script.iterate_revisions(head, "base"))
     return [r.revision for r in script.walk_revisions() if r.revision not in applied]

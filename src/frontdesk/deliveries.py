@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from frontdesk import tables
 from frontdesk.db import Database
+from frontdesk.tables import Row
 
 STATES = ("pending", "delivered", "failed", "held")
 d = tables.deliveries
@@ -65,7 +66,7 @@ async def listing(
     event_type: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> list[sa.Row[Any]]:
+) -> list[Row]:
     query = sa.select(d).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit).offset(offset)
     if state == "retrying":
         query = query.where(d.c.state == "pending", d.c.attempts > 0)
@@ -77,16 +78,16 @@ async def listing(
         return list(await conn.execute(query))
 
 
-async def recent_failures(db: Database, limit: int = 10) -> list[sa.Row[Any]]:
+async def recent_failures(db: Database, limit: int = 10) -> list[Row]:
     return await listing(db, state="failed", limit=limit)
 
 
-async def get(db: Database, delivery_id: str) -> sa.Row[Any] | None:
+async def get(db: Database, delivery_id: str) -> Row | None:
     async with db.read() as conn:
         return (await conn.execute(sa.select(d).where(d.c.id == delivery_id))).first()
 
 
-async def attempts(db: Database, delivery_id: str) -> list[sa.Row[Any]]:
+async def attempts(db: Database, delivery_id: str) -> list[Row]:
     a = tables.delivery_attempts
     async with db.read() as conn:
         return list(await conn.execute(sa.select(a).where(a.c.delivery_id == delivery_id).order_by(a.c.at, a.c.id)))
@@ -118,7 +119,7 @@ async def replay_failed(db: Database, *, since: dt.datetime, until: dt.datetime 
     return result.rowcount
 
 
-async def paused_endpoints(db: Database) -> list[sa.Row[Any]]:
+async def paused_endpoints(db: Database) -> list[Row]:
     async with db.read() as conn:
         return list(await conn.execute(sa.select(tables.endpoint_pauses)))
 

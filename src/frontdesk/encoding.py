@@ -74,7 +74,7 @@ def _gzip_trailer(crc: int, length: int) -> bytes:
 def compress(body: bytes, coding: str) -> bytes:
     """`body` in the content coding `coding` (br, gzip or identity)."""
     if coding == "br":
-        return brotli.compress(body, quality=BROTLI_QUALITY)
+        return bytes(brotli.compress(body, quality=BROTLI_QUALITY))
     if coding == "gzip":
         c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
         return GZIP_HEADER + c.compress(body) + c.flush() + _gzip_trailer(zlib.crc32(body), len(body))

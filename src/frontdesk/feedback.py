@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk import tables
+from frontdesk.tables import Row
 
 REASONS = {
     "hard-to-understand": "Hard to understand",
@@ -35,11 +36,9 @@ class VoteResult:
 
 
 def _upsert_insert(conn: AsyncConnection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 async def _bump(conn: AsyncConnection, page: str, day: dt.date, helpful: bool, delta: int) -> None:
@@ -264,7 +263,7 @@ async def comments(
     triage: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[sa.Row[Any]], int]:
+) -> tuple[list[Row], int]:
     """The votes on one page that carry a comment, newest first, and how many there are in all."""
     v = tables.votes
     since, until = day_bounds(start, end)
@@ -303,7 +302,7 @@ async def votes_in_range(
     page: str | None = None,
     after_id: int = 0,
     limit: int = 1000,
-) -> list[sa.Row[Any]]:
+) -> list[Row]:
     """One batch of the votes last cast in the range, by id (keyset paging, for exports of any size).
 
     The visitor id is left out on purpose: an export needs the answers, not a

@@ -122,7 +122,7 @@ def _registry(app_state: Any) -> tuple[CollectorRegistry, _Snapshot]:
     if not hasattr(app_state, "metrics_registry"):
         snapshot = _Snapshot()
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(snapshot)  # type: ignore[arg-type]
+        registry.register(snapshot)
         app_state.metrics_registry = (registry, snapshot)
     return app_state.metrics_registry  # type: ignore[no-any-return]
 

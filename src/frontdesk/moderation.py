@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk import comments, submissions, tables
 from frontdesk.db import Database
+from frontdesk.tables import Row
 
 c = tables.comments
 STATES = ("pending", "approved", "spam", "deleted")
@@ -140,7 +141,7 @@ async def counts(conn: AsyncConnection) -> dict[str, int]:
     return dict.fromkeys(STATES, 0) | {state: n for state, n in rows}
 
 
-async def queue(conn: AsyncConnection, *, state: str, limit: int, offset: int) -> list[sa.Row[Any]]:
+async def queue(conn: AsyncConnection, *, state: str, limit: int, offset: int) -> list[Row]:
     """Comments in one state for the staff, newest first, with whether the email was approved before."""
     earlier = sa.alias(c, "earlier")
     is_returning = (

@@ -43,15 +43,18 @@ PAGE_SIZE = 20
 
 
 def content_of(request: Request) -> Content:
-    return request.app.state.content
+    content: Content = request.app.state.content
+    return content
 
 
 def today(request: Request) -> dt.date:
-    return request.app.state.clock().date()
+    now: dt.datetime = request.app.state.clock()
+    return now.date()
 
 
 def absolute(request: Request, path: str) -> str:
-    return request.app.state.settings.public_url + path
+    base: str = request.app.state.settings.public_url
+    return base + path
 
 
 def render(
@@ -121,7 +124,8 @@ class PageEnv:
 
     @property
     def public_url(self) -> str:
-        return self.app.state.settings.public_url
+        url: str = self.app.state.settings.public_url
+        return url
 
     def render(self, template: str, context: dict[str, Any], path: str, *, status: int = 200) -> Rendered:
         """Render a page in the site layout, with `form_token` as a slot (see the module docstring)."""
@@ -154,7 +158,7 @@ class PageResponse(Response):
 PageBuilder = Callable[[PageEnv], Rendered]
 
 
-def cached(request: Request, key: Hashable, build: PageBuilder, *, fast_path: bool = True) -> Response:
+def cached(request: Request, key: tuple[Hashable, ...], build: PageBuilder, *, fast_path: bool = True) -> Response:
     """Serve the page for `key` from the cache, building it with `build(env)` when missing.
 
     `build` must depend only on the env and the key (never on the request): its bytes go to every visitor.
@@ -178,7 +182,8 @@ def derived(request: Request, key: str, compute: Callable[[dt.date], Any]) -> An
 
 def job_by_slug(request: Request, slug: str) -> Job | None:
     content = content_of(request)
-    return derived(request, "jobs_by_slug", lambda day: {j.slug: j for j in content.jobs}).get(slug)
+    by_slug: dict[str, Job] = derived(request, "jobs_by_slug", lambda day: {j.slug: j for j in content.jobs})
+    return by_slug.get(slug)
 
 
 async def home(request: Request) -> Response:

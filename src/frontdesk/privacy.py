@@ -156,11 +156,13 @@ async def _scrub(
             sa.select(d_.c.id, d_.c.submission_id, d_.c.payload, d_.c.state).where(d_.c.submission_id.in_(ids))
         )
     ).all()
-    for row in deliveries:
-        values: dict[str, Any] = {"payload": _stub(row.payload, row.submission_id, kinds.get(row.submission_id, ""))}
-        if undelivered_error and row.state != "delivered":
+    for delivery in deliveries:
+        values: dict[str, Any] = {
+            "payload": _stub(delivery.payload, delivery.submission_id, kinds.get(delivery.submission_id, ""))
+        }
+        if undelivered_error and delivery.state != "delivered":
             values.update(state="failed", last_error=undelivered_error, lease_until=None, lease_owner=None)
-        await conn.execute(d_.update().where(d_.c.id == row.id).values(**values))
+        await conn.execute(d_.update().where(d_.c.id == delivery.id).values(**values))
     counts.deliveries = len(deliveries)
     result = await conn.execute(
         v_.update().where(v_.c.submission_id.in_(ids), v_.c.comment.is_not(None)).values(comment=None)

@@ -203,7 +203,12 @@ def make_storage(redis_url: str, *, key_prefix: str = "frontdesk") -> tuple[Stor
 
     # Our own pool, so that shutdown can close it; short timeouts, so a dead Redis fails open fast.
     pool = redis.asyncio.ConnectionPool.from_url(redis_url, socket_connect_timeout=1.0, socket_timeout=1.0)
-    storage = RedisStorage("async+" + redis_url, implementation="redispy", key_prefix=key_prefix, connection_pool=pool)
+    storage = RedisStorage(
+        "async+" + redis_url,
+        implementation="redispy",
+        key_prefix=key_prefix,
+        connection_pool=pool,  # type: ignore[arg-type]  # limits types its options as scalars; redis-py takes it
+    )
     return storage, pool
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk import tables
 from frontdesk.db import Database, Inserts
+from frontdesk.tables import Row
 
 EVENT_TYPES = {
     "lead": "lead.created",
@@ -139,5 +140,5 @@ async def release_spam(db: Database, submission_id: str, *, now: dt.datetime) ->
     return True
 
 
-async def get(conn: AsyncConnection, submission_id: str) -> sa.Row[Any] | None:
+async def get(conn: AsyncConnection, submission_id: str) -> Row | None:
     return (await conn.execute(sa.select(tables.submissions).where(tables.submissions.c.id == submission_id))).first()

@@ -13,7 +13,13 @@ counters, updated in the vote's own transaction so tallies never scan votes).
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 import sqlalchemy as sa
+
+# A result row of any shape: SQLAlchemy 2.1 types rows by their columns (`Row[int, str]`), and the queries here
+# hand rows on to templates and callers that read them by name.
+Row: TypeAlias = "sa.Row[*tuple[Any, ...]]"
 
 metadata = sa.MetaData(
     naming_convention={

@@ -256,6 +256,7 @@ async def _apply(request: Request) -> Response:
     settings = request.app.state.settings
     now = request.app.state.clock()
     spam_reason = await spam.check(request, raw, now, turnstile=True)
+    assert upload is not None  # no file is an error above
     stored = uploads.store(settings, data, upload.filename or "")
 
     async def record_upload(conn: AsyncConnection, submission_id: str) -> dict[str, Any]:

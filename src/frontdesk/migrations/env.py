@@ -26,7 +26,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _main() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # frontdesk.db.alembic_config sets it
+    engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as conn:
             await conn.run_sync(_run)

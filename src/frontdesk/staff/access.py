@@ -109,7 +109,8 @@ def staff_route(
 
 
 def user(request: Request) -> StaffUser:
-    return request.state.staff
+    found: StaffUser = request.state.staff
+    return found
 
 
 def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk import tables
 from frontdesk.db import Database
 from frontdesk.staff import audit, passwords
+from frontdesk.tables import Row
 
 ROLES = ("viewer", "admin")
 MAX_FAILURES = 5
@@ -66,7 +67,8 @@ def normalize_email(email: str) -> str:
 
 def lock_duration(lockouts: int) -> dt.timedelta:
     """15 minutes for the first lockout, doubling with each repeat, at most `LOCK_MAX`."""
-    return min(LOCK_BASE * (2 ** max(0, lockouts - 1)), LOCK_MAX)
+    doublings: int = 2 ** max(0, lockouts - 1)
+    return min(LOCK_BASE * doublings, LOCK_MAX)
 
 
 def _typed(email: str) -> str:
@@ -78,7 +80,7 @@ def _typed(email: str) -> str:
         return "(not an email address)"
 
 
-async def _by_email(conn: AsyncConnection, email: str, *, for_update: bool = False) -> sa.Row[Any] | None:
+async def _by_email(conn: AsyncConnection, email: str, *, for_update: bool = False) -> Row | None:
     query = sa.select(s).where(s.c.email == email)
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -99,15 +101,16 @@ async def create(
             s.insert().values(email=email, role=role, password_hash=password_hash, created_at=now, disabled=False)
         )
         await audit.record(conn, at=now, actor=actor, action="staff.add", target=email, detail=f"role {role}")
+    assert result.inserted_primary_key is not None
     return StaffUser(int(result.inserted_primary_key[0]), email, role)
 
 
-async def all_accounts(db: Database) -> list[sa.Row[Any]]:
+async def all_accounts(db: Database) -> list[Row]:
     async with db.read() as conn:
         return list(await conn.execute(sa.select(s).order_by(s.c.email)))
 
 
-async def _require(conn: AsyncConnection, email: str) -> sa.Row[Any]:
+async def _require(conn: AsyncConnection, email: str) -> Row:
     row = await _by_email(conn, normalize_email(email), for_update=True)
     if row is None:
         raise AccountError(f"no staff account for {email.strip().lower()}")

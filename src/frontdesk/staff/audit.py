@@ -14,12 +14,12 @@ deleted by the application; `/staff/audit` shows them to admins.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk import tables
+from frontdesk.tables import Row
 
 a = tables.audit
 
@@ -68,9 +68,7 @@ async def record(
     )
 
 
-async def entries(
-    conn: AsyncConnection, *, action: str | None = None, limit: int = 100, offset: int = 0
-) -> list[sa.Row[Any]]:
+async def entries(conn: AsyncConnection, *, action: str | None = None, limit: int = 100, offset: int = 0) -> list[Row]:
     """The newest entries first."""
     query = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit).offset(offset)
     if action:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk import tables
+from frontdesk.tables import Row
 
 sub = tables.submissions
 dlv = tables.deliveries
@@ -49,7 +50,7 @@ def _delivery_state() -> Any:
 
 async def search(
     conn: AsyncConnection, *, kind: str | None, email: str, limit: int, offset: int
-) -> tuple[list[sa.Row[Any]], int]:
+) -> tuple[list[Row], int]:
     """Leads and applications (not spam), newest first, optionally by kind and part of the email."""
     condition = sa.and_(sub.c.kind.in_((kind,) if kind else PERSON_KINDS), sub.c.spam.is_(False))
     if email:
@@ -70,9 +71,9 @@ async def search(
 
 @dataclass(frozen=True)
 class Record:
-    submission: sa.Row[Any]
-    deliveries: list[sa.Row[Any]]
-    uploads: list[sa.Row[Any]]
+    submission: Row
+    deliveries: list[Row]
+    uploads: list[Row]
 
 
 async def record(conn: AsyncConnection, submission_id: str) -> Record | None:
@@ -91,7 +92,7 @@ async def record(conn: AsyncConnection, submission_id: str) -> Record | None:
     return Record(row, deliveries, uploads)
 
 
-async def spam(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[sa.Row[Any]], int]:
+async def spam(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[Row], int]:
     """Submissions held as spam, newest first."""
     condition = sub.c.spam.is_(True)
     total = (await conn.execute(sa.select(sa.func.count()).select_from(sub).where(condition))).scalar_one()
@@ -105,6 +106,6 @@ async def spam(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[
     return list(rows), int(total)
 
 
-async def upload(conn: AsyncConnection, upload_id: str) -> sa.Row[Any] | None:
+async def upload(conn: AsyncConnection, upload_id: str) -> Row | None:
     up = tables.uploads
     return (await conn.execute(sa.select(up).where(up.c.id == upload_id, up.c.erased_at.is_(None)))).first()

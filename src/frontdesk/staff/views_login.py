@@ -73,9 +73,9 @@ async def login_submit(request: Request) -> Response:
         response.headers["WWW-Authenticate"] = 'Cookie realm="frontdesk-staff"'
         return response
     token = await sessions.start(app.state.db, found, now=now, settings=app.state.settings)
-    response = RedirectResponse(next_path, status_code=303, headers={"Cache-Control": NO_STORE})
-    sessions.set_cookie(response, token, app.state.settings)
-    return response
+    redirect = RedirectResponse(next_path, status_code=303, headers={"Cache-Control": NO_STORE})
+    sessions.set_cookie(redirect, token, app.state.settings)
+    return redirect
 
 
 async def logout(request: Request) -> Response:
