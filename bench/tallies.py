@@ -139,7 +139,7 @@ async def measure(url: str, data_dir: Path, runs: int) -> list[tuple[str, float,
         run_worker=False,
     )
     app = create_app(settings, clock=lambda: NOW)
-    db = app.state.db
+    db = app.state.services.db
     async with app.router.lifespan_context(app):
         async with db.write() as conn:
             staff_id = (await conn.execute(sa.select(tables.staff.c.id))).scalar_one()

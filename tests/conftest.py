@@ -62,7 +62,7 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate one SQLite file per session; each test copies it (much faster than migrating per test)."""
-    from frontdesk.db import migrate
+    from frontdesk.db.migrate import migrate
 
     path = tmp_path_factory.mktemp("template") / "frontdesk.db"
     _in_thread(migrate, f"sqlite+aiosqlite:///{path}")
@@ -71,7 +71,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_migrated() -> str:
-    from frontdesk.db import migrate
+    from frontdesk.db.migrate import migrate
 
     _reset_pg_schema(PG_URL)
     _in_thread(migrate, PG_URL)
@@ -103,7 +103,7 @@ def _reset_pg_schema(url: str) -> None:
 def _truncate_pg(url: str) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from frontdesk.tables import metadata
+    from frontdesk.db.tables import metadata
 
     async def run() -> None:
         engine = create_async_engine(url)
@@ -262,7 +262,7 @@ def page(browser: Any) -> Iterator[Any]:
 # `staff_client("viewer" | "admin")` signs the `client` in as a staff user of that role (created on
 # first use, as viewer@staff.example / admin@staff.example) and returns it. Calling it again with another
 # role signs the same client in as that user instead. `in_app(client, fn, *args)` runs
-# `await fn(app, *args)` on the app's own event loop, so tests can use `app.state.db` directly.
+# `await fn(app, *args)` on the app's own event loop, so tests can use `app.state.services.db` directly.
 
 STAFF_PASSWORD = "correct horse battery staple"
 
@@ -287,14 +287,15 @@ def add_staff(client: TestClient, email: str, role: str, password_hash: str) -> 
     """Create a staff account directly in the app's database (no-op if it exists)."""
     import sqlalchemy as sa
 
-    from frontdesk import tables
+    from frontdesk.db import tables
     from frontdesk.staff import accounts
 
     async def create(app: Any) -> None:
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             found = (await conn.execute(sa.select(tables.staff.c.id).where(tables.staff.c.email == email))).first()
         if found is None:
-            await accounts.create(app.state.db, email, role, password_hash, now=app.state.clock())
+            async with app.state.services.db.write() as conn:
+                await accounts.create(conn, email, role, password_hash, now=app.state.services.clock())
 
     in_app(client, create)
 

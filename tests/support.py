@@ -57,3 +57,27 @@ def empty_pg_database(url: str, name: str) -> str:
 
     run_async(go)
     return str(sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False))
+
+
+async def write(db: Any, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """`await fn(conn, *args, **kwargs)` in one write transaction, as a view or command would run it."""
+    async with db.write() as conn:
+        return await fn(conn, *args, **kwargs)
+
+
+async def read(db: Any, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """`await fn(conn, *args, **kwargs)` on a read connection."""
+    async with db.read() as conn:
+        return await fn(conn, *args, **kwargs)
+
+
+async def decide(db: Any, comment_id: str, action: str, *, actor: str, now: Any) -> Any:
+    """A staff moderation decision as `/staff/comments` makes it: the decision and its audit entry, one transaction."""
+    from frontdesk import audit
+    from frontdesk.records import moderation
+
+    async with db.write() as conn:
+        decision = await moderation.decide(conn, comment_id, action, actor=actor, now=now)
+        if decision is not None:
+            await audit.record(conn, at=now, actor=actor, action=f"comment.{action}", target=comment_id)
+        return decision

@@ -7,9 +7,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from frontdesk import feedback, submissions, tables
-from frontdesk.db import Database
-from support import run_async
+from frontdesk.db import Database, tables
+from frontdesk.records import submissions
+from frontdesk.records import votes as feedback
+from support import run_async, write
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
@@ -44,8 +45,8 @@ def test_spam_is_held_then_released(database_url):
             got = await submissions.accept(db, kind="lead", data={}, now=NOW, spam_reason="honeypot")
             async with db.read() as conn:
                 assert (await conn.execute(sa.select(tables.deliveries.c.state))).scalar() == "held"
-            assert await submissions.release_spam(db, got.submission_id, now=NOW)
-            assert not await submissions.release_spam(db, got.submission_id, now=NOW)
+            assert await write(db, submissions.release_spam, got.submission_id, now=NOW)
+            assert not await write(db, submissions.release_spam, got.submission_id, now=NOW)
             async with db.read() as conn:
                 assert (await conn.execute(sa.select(tables.deliveries.c.state))).scalar() == "pending"
         finally:

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from conftest import LiveServer
 from frontdesk.app import create_app
-from frontdesk.bodylimit import APPLY_LIMIT, FORM_LIMIT, BodyLimitMiddleware, declared_length
+from frontdesk.guard.bodylimit import APPLY_LIMIT, FORM_LIMIT, BodyLimitMiddleware, declared_length
 from support import run_async
 
 calls: list[str] = []

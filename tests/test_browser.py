@@ -55,7 +55,7 @@ def test_narrow_screen_has_no_horizontal_scroll(live_server, browser):
 
 
 def test_request_info_with_javascript_shows_errors_then_thanks(live_server, page):
-    from frontdesk import tables
+    from frontdesk.db import tables
     from support import db_rows
 
     page.route("https://**/*", lambda route: route.abort())

@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from frontdesk import moderation, tables
-from frontdesk.db import Database
-from support import db_rows, run_async
+from frontdesk.db import Database, tables
+from support import db_rows, decide, run_async
 
 OPEN = "/insights/measuring-website-help-pages"  # 2026-11-12: open until 2027-01-11
 CLOSED = "/insights/why-hospitals-belong-on-social-media"  # 2026-06-10: closed on 2026-08-09
@@ -128,7 +127,7 @@ def test_returning_commenter_is_published_at_once(client, settings, database_url
                     tables.audit.insert().values(at=first.created_at, actor=actor, action=action, target=target)
                 )
 
-            await moderation.decide(db, first.id, "approve", actor="mod@example.com", now=first.created_at, audit=audit)
+            await decide(db, first.id, "approve", actor="mod@example.com", now=first.created_at)
         finally:
             await db.dispose()
 
@@ -209,7 +208,7 @@ def test_over_the_rate_limit_gets_429_with_the_input_kept(make_settings, clock):
     settings = make_settings(rate_limits={"comment": "2/minute", "feedback": "30/minute"})
     app = create_app(settings, clock=clock)
     with TestClient(app, follow_redirects=False) as c:
-        app.state.limiter.namespace = uuid.uuid4().hex
+        app.state.services.limiter.namespace = uuid.uuid4().hex
         for i in range(2):
             assert comment(c, email=f"r{i}@example.com").status_code == 303
         r = comment(c, name="Kept Name", comment="Kept words.")

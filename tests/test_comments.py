@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from frontdesk import comments
 from frontdesk.content import load_content
+from frontdesk.records import comments
 
 DEMO_CONTENT = Path(__file__).resolve().parents[1] / "content"
 

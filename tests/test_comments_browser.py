@@ -9,7 +9,7 @@ import pytest
 from conftest import STAFF_PASSWORD
 from frontdesk.db import Database
 from frontdesk.staff import accounts
-from support import run_async
+from support import run_async, write
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +58,7 @@ def test_post_a_comment_approve_it_as_staff_and_see_it_on_the_article(live_serve
     async def add_admin() -> None:
         db = Database(live_server.database_url)
         try:
-            await accounts.create(db, "mod@staff.example", "admin", staff_password_hash, now=clock())
+            await write(db, accounts.create, "mod@staff.example", "admin", staff_password_hash, now=clock())
         finally:
             await db.dispose()
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
-from frontdesk.csrf import is_cross_origin, origin_host
+from frontdesk.guard.csrf import is_cross_origin, origin_host
 
 TRUSTED = frozenset({"https://crm.example.com"})
 
@@ -135,7 +135,7 @@ def test_trusted_origins_setting_is_validated():
 
 
 def test_forged_posts_to_every_form_are_refused_and_store_nothing(client, settings):
-    from frontdesk import tables
+    from frontdesk.db import tables
     from support import db_rows
 
     forged = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
@@ -158,7 +158,7 @@ def test_a_real_browser_posting_from_another_origin_is_refused(live_server, page
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from frontdesk import tables
+    from frontdesk.db import tables
     from support import db_rows
 
     attacker_page = f"""<!doctype html><title>win a prize</title>

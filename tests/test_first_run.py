@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from frontdesk import sitefolder
+from frontdesk.cli import init as sitefolder
 from frontdesk.content import load_content
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from frontdesk import tables
+from frontdesk.db import tables
 from support import db_rows
 
 JOB = "licensed-insurance-agent"

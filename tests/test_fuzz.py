@@ -33,7 +33,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.routing import Route
 
-from frontdesk import tables
+from frontdesk.db import tables
 
 STATS: dict[str, Counter[Any]] = {"cases": Counter(), "status": Counter()}
 
@@ -171,12 +171,12 @@ def snapshot(client: Any) -> tuple[int, ...]:
     app = client.app
 
     async def counts() -> tuple[int, ...]:
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             return tuple(
                 [(await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one() for t in WATCHED]
             )
 
-    uploads_dir: Path = app.state.settings.uploads_dir
+    uploads_dir: Path = app.state.services.settings.uploads_dir
     files = len(list(uploads_dir.iterdir())) if uploads_dir.exists() else 0
     return (*client.portal.call(counts), files)
 

@@ -14,11 +14,10 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from frontdesk import tables
 from frontdesk.app import create_app
 from frontdesk.content import load_content
-from frontdesk.db import Database
-from support import run_async
+from frontdesk.db import Database, tables
+from support import decide, run_async
 
 # The demo articles, newest first (the test clock stands at 2026-11-20).
 NEWEST_FIRST = [
@@ -442,7 +441,7 @@ def test_comment_count_line_and_approved_comments(client, clock, database_url):
 
 
 def test_listings_and_feeds_come_from_the_page_cache(client, app):
-    cache = app.state.page_cache
+    cache = app.state.services.page_cache
     paths = [
         "/insights",
         "/insights/category/healthcare",
@@ -459,7 +458,7 @@ def test_listings_and_feeds_come_from_the_page_cache(client, app):
 
 
 def test_article_pages_come_from_the_page_cache(client, app):
-    cache = app.state.page_cache
+    cache = app.state.services.page_cache
     r = client.get(ARTICLE)
     renders = cache.renders
     again = client.get(ARTICLE, headers={"If-None-Match": r.headers["etag"]})
@@ -471,7 +470,6 @@ def test_article_pages_come_from_the_page_cache(client, app):
 
 def test_a_moderation_decision_by_another_process_shows_at_once(client, app, clock, database_url):
     """The article's key holds its approved comments: no process needs to be told to forget a page."""
-    from frontdesk import moderation
 
     r = client.get(ARTICLE)
     assert "No comments yet, be the first" in r.text
@@ -487,7 +485,7 @@ def test_a_moderation_decision_by_another_process_shows_at_once(client, app, clo
             async def audit(conn, actor, action, target):
                 await conn.execute(tables.audit.insert().values(at=clock(), actor=actor, action=action, target=target))
 
-            await moderation.decide(db, row.id, "approve", actor="mod@example.com", now=clock(), audit=audit)
+            await decide(db, row.id, "approve", actor="mod@example.com", now=clock())
         finally:
             await db.dispose()
 

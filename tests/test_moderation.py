@@ -6,9 +6,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from frontdesk import moderation, tables
-from frontdesk.db import Database
-from support import run_async
+from frontdesk.db import Database, tables
+from frontdesk.records import moderation
+from support import decide, run_async
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 POST = "measuring-website-help-pages"
@@ -74,7 +74,7 @@ def test_returning_commenter_is_approved_at_once(database_url):
         first = await moderation.store(db, new(), now=NOW, spam_reason=None)
         # Still pending: a second comment from the same email waits too.
         assert (await moderation.store(db, new(), now=NOW, spam_reason=None)).state == "pending"
-        await moderation.decide(db, first.comment_id, "approve", actor="mod@example.com", now=NOW, audit=audit_row)
+        await decide(db, first.comment_id, "approve", actor="mod@example.com", now=NOW)
         again = await moderation.store(db, new("ADA@example.com"), now=NOW, spam_reason=None)
         assert again.state == "approved"
         other = await moderation.store(db, new("bob@example.com"), now=NOW, spam_reason=None)
@@ -93,9 +93,7 @@ def test_spam_is_stored_with_its_event_held_and_approving_releases_it(database_u
         assert stored.state == "spam"
         async with db.read() as conn:
             assert (await conn.execute(sa.select(tables.deliveries.c.state))).scalar() == "held"
-        decision = await moderation.decide(
-            db, stored.comment_id, "approve", actor="mod@x.example", now=NOW, audit=audit_row
-        )
+        decision = await decide(db, stored.comment_id, "approve", actor="mod@x.example", now=NOW)
         assert decision == moderation.Decision(stored.comment_id, POST, "spam", "approved")
         async with db.read() as conn:
             assert (await conn.execute(sa.select(tables.deliveries.c.state))).scalar() == "pending"
@@ -107,7 +105,7 @@ def test_spam_is_stored_with_its_event_held_and_approving_releases_it(database_u
 def test_a_spam_email_never_counts_as_returning(database_url):
     async def scenario(db: Database) -> None:
         spam = await moderation.store(db, new(), now=NOW, spam_reason=None)
-        await moderation.decide(db, spam.comment_id, "spam", actor="mod@x.example", now=NOW, audit=audit_row)
+        await decide(db, spam.comment_id, "spam", actor="mod@x.example", now=NOW)
         assert (await moderation.store(db, new(), now=NOW, spam_reason=None)).state == "pending"
 
     run(database_url, scenario)
@@ -117,9 +115,7 @@ def test_decisions_are_stamped_and_audited(database_url):
     async def scenario(db: Database) -> None:
         stored = await moderation.store(db, new(), now=NOW, spam_reason=None)
         for action, state in [("approve", "approved"), ("spam", "spam"), ("delete", "deleted")]:
-            decision = await moderation.decide(
-                db, stored.comment_id, action, actor="mod@x.example", now=NOW, audit=audit_row
-            )
+            decision = await decide(db, stored.comment_id, action, actor="mod@x.example", now=NOW)
             assert decision.after == state and await _state(db, stored.comment_id) == state
         async with db.read() as conn:
             row = (await conn.execute(sa.select(tables.comments))).one()
@@ -128,7 +124,7 @@ def test_decisions_are_stamped_and_audited(database_url):
             ]
         assert row.moderated_by == "mod@x.example" and row.moderated_at is not None
         assert entries == [(f"comment.{a}", stored.comment_id) for a in ("approve", "spam", "delete")]
-        assert await moderation.decide(db, "no-such-id", "approve", actor="m", now=NOW, audit=audit_row) is None
+        assert await decide(db, "no-such-id", "approve", actor="m", now=NOW) is None
 
     run(database_url, scenario)
 
@@ -143,7 +139,7 @@ def test_the_author_sees_their_pending_and_caught_comments_only(database_url):
             shown = await moderation.for_visitor(conn, POST, "a" * 32)
             assert [str(s.html) for s in shown] == ["<p>mine</p>", "<p>caught</p>"] and all(s.pending for s in shown)
             assert await moderation.for_visitor(conn, "another-post", "a" * 32) == []
-        await moderation.decide(db, mine.comment_id, "approve", actor="m", now=NOW, audit=audit_row)
+        await decide(db, mine.comment_id, "approve", actor="m", now=NOW)
         async with db.read() as conn:
             assert [str(s.html) for s in await moderation.for_visitor(conn, POST, "a" * 32)] == ["<p>caught</p>"]
 

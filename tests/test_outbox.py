@@ -19,14 +19,16 @@ import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 from starlette.testclient import TestClient
 
-from frontdesk import crm, deliveries, submissions, tables
 from frontdesk.app import create_app
-from frontdesk.db import Database
-from frontdesk.outbox import Outbox, utcnow
-from frontdesk.retries import next_step
+from frontdesk.clock import utcnow
+from frontdesk.db import Database, tables
+from frontdesk.delivery import crm
+from frontdesk.delivery.outbox import Outbox
+from frontdesk.delivery.retries import next_step
+from frontdesk.records import deliveries, submissions
 from frontdesk.settings import Settings
 from receiver import Receiver
-from support import run_async
+from support import read, run_async, write
 
 
 def run(coro: Any) -> Any:
@@ -84,7 +86,7 @@ async def lead(db: Database, name: str = "Ada Lovelace") -> str:
 
 
 async def attempt_log(db: Database, delivery_id: str) -> list[Any]:
-    return await deliveries.attempts(db, delivery_id)
+    return await read(db, deliveries.attempts, delivery_id)
 
 
 def state_of(delivery_id: str) -> Any:
@@ -151,7 +153,7 @@ def test_delivers_signed_body_once(crm_settings, receiver):
             worker.start()
             await until(lambda: receiver.count(msg_id) == 1)
             await until_db(worker.db, state_of(msg_id), "delivered")
-            row = await deliveries.get(worker.db, msg_id)
+            row = await read(worker.db, deliveries.get, msg_id)
             log = await attempt_log(worker.db, msg_id)
         got = receiver.messages[msg_id][0]
         assert got.body == row.payload and got.body["type"] == "lead.created"
@@ -172,7 +174,7 @@ def test_retries_500_with_the_same_webhook_id_then_succeeds(crm_settings, receiv
             msg_id = await lead(worker.db)
             worker.start()
             await until_db(worker.db, state_of(msg_id), "delivered")
-            row = await deliveries.get(worker.db, msg_id)
+            row = await read(worker.db, deliveries.get, msg_id)
             log = await attempt_log(worker.db, msg_id)
         assert [i for i, _ in receiver.requests] == [msg_id] * 3
         assert [a for _, a in receiver.requests] == ["500", "500", "ok"]
@@ -251,9 +253,9 @@ def test_503_with_http_date_is_honoured(crm_settings, receiver):
         async with outbox(crm_settings) as worker:
             msg_id = await lead(worker.db)
             await worker.drain_once()
-            row = await deliveries.get(worker.db, msg_id)
+            row = await read(worker.db, deliveries.get, msg_id)
         assert row.state == "pending" and row.last_status == 503
-        wait = (deliveries._aware(row.next_attempt_at) - dt.datetime.now(dt.UTC)).total_seconds()
+        wait = (row.next_attempt_at - dt.datetime.now(dt.UTC)).total_seconds()
         assert 20 < wait <= 31
 
     run(go())
@@ -272,12 +274,12 @@ def test_410_pauses_the_endpoint_until_resumed(crm_settings, receiver):
             sent = len(receiver.requests)
             await asyncio.sleep(0.5)
             assert len(receiver.requests) == sent <= 2  # nothing more is sent while paused
-            paused = await deliveries.paused_endpoints(worker.db)
+            paused = await read(worker.db, deliveries.paused_endpoints)
             assert [x.endpoint for x in paused] == [receiver.url] and "410" in paused[0].reason
             for msg_id in ids:
-                row = await deliveries.get(worker.db, msg_id)
+                row = await read(worker.db, deliveries.get, msg_id)
                 assert row.state == "pending" and row.attempts == 0  # a pause uses up no attempt
-            assert await deliveries.resume_endpoint(worker.db, receiver.url, now=utcnow())
+            assert await write(worker.db, deliveries.resume_endpoint, receiver.url, now=utcnow())
             for msg_id in ids:
                 await until_db(worker.db, state_of(msg_id), "delivered")
             outcomes = {a.outcome for i in ids for a in await attempt_log(worker.db, i)}
@@ -295,14 +297,14 @@ def test_exhausted_schedule_is_a_kept_failure_that_can_be_replayed(crm_settings,
             msg_id = await lead(worker.db)
             worker.start()
             await until_db(worker.db, state_of(msg_id), "failed")
-            row = await deliveries.get(worker.db, msg_id)
+            row = await read(worker.db, deliveries.get, msg_id)
             log = await attempt_log(worker.db, msg_id)
             assert row.attempts == 3 and row.last_status == 500 and row.last_error == "HTTP 500 Internal Server Error"
             assert [a.outcome for a in log] == ["retry", "retry", "failed"]
             await asyncio.sleep(0.3)
             assert len(receiver.requests) == 3  # a dead letter is not retried by itself
             receiver.mode = "ok"
-            assert await deliveries.replay(worker.db, msg_id, now=utcnow())
+            assert await write(worker.db, deliveries.replay, msg_id, now=utcnow())
             await until_db(worker.db, state_of(msg_id), "delivered")
             log = await attempt_log(worker.db, msg_id)
         assert [a.outcome for a in log] == ["retry", "retry", "failed", "delivered"]  # history is kept
@@ -329,8 +331,8 @@ def test_expired_lease_is_claimed_again_and_live_one_is_not(crm_settings, receiv
                     .values(lease_owner="other-worker", lease_until=now + dt.timedelta(minutes=5))
                 )
             assert await worker.drain_once() == 1
-            assert (await deliveries.get(worker.db, crashed)).state == "delivered"
-            row = await deliveries.get(worker.db, busy)
+            assert (await read(worker.db, deliveries.get, crashed)).state == "delivered"
+            row = await read(worker.db, deliveries.get, busy)
         assert row.state == "pending" and row.lease_owner == "other-worker"
         assert receiver.count(crashed) == 1 and receiver.count(busy) == 0
 
@@ -361,7 +363,7 @@ def test_without_a_crm_deliveries_wait_as_pending(make_settings):
             assert await worker.drain_once() == 0
             worker.start()
             await asyncio.sleep(0.3)
-            row = await deliveries.get(worker.db, msg_id)
+            row = await read(worker.db, deliveries.get, msg_id)
         assert row.state == "pending" and row.attempts == 0 and row.lease_owner is None
 
     run(go())
@@ -378,7 +380,7 @@ def test_shutdown_releases_the_lease_of_a_hanging_delivery(crm_settings, receive
             started = time.monotonic()
             await worker.stop(grace=0.3)
             assert time.monotonic() - started < 3
-            row = await deliveries.get(worker.db, msg_id)
+            row = await read(worker.db, deliveries.get, msg_id)
         assert row.state == "pending" and row.lease_owner is None and row.lease_until is None
         assert row.attempts == 0  # handed back untouched: the next worker starts it afresh
 
@@ -394,7 +396,7 @@ def test_shutdown_lets_an_in_flight_delivery_finish(crm_settings, receiver):
             worker.start()
             await until(lambda: len(receiver.requests) == 1)
             await worker.stop(grace=5)
-            row = await deliveries.get(worker.db, msg_id)
+            row = await read(worker.db, deliveries.get, msg_id)
         assert row.state == "delivered" and receiver.count(msg_id) == 1
 
     run(go())
@@ -438,5 +440,5 @@ def test_worker_runs_inside_the_app_and_stops_with_it(make_settings, receiver):
     with TestClient(app) as client:
         assert receiver.wait_delivered({msg_id})
         assert client.get("/healthz").status_code == 200
-        assert receiver.wait_for(lambda: app.state.outbox.in_flight == 0)
+        assert receiver.wait_for(lambda: app.state.services.outbox.in_flight == 0)
     assert receiver.count(msg_id) == 1

@@ -10,9 +10,10 @@ import httpx2
 import pytest
 import sqlalchemy as sa
 
-from frontdesk import cli, deliveries, submissions, tables
-from frontdesk.db import Database
-from support import run_async
+from frontdesk import cli
+from frontdesk.db import Database, tables
+from frontdesk.records import deliveries, submissions
+from support import run_async, write
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -136,7 +137,7 @@ def test_resume_a_paused_endpoint(env, settings, capsys):
 
     async def pause() -> None:
         db = Database(settings.database_url)
-        await deliveries.pause_endpoint(db, "http://127.0.0.1:9/crm", reason="HTTP 410 Gone", now=NOW)
+        await write(db, deliveries.pause_endpoint, "http://127.0.0.1:9/crm", reason="HTTP 410 Gone", now=NOW)
         await db.dispose()
 
     run(pause())

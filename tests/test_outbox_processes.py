@@ -21,8 +21,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from frontdesk import submissions, tables
-from frontdesk.db import Database
+from frontdesk.db import Database, tables
+from frontdesk.records import submissions
 from receiver import Receiver, free_port
 from support import db_rows, run_async
 
@@ -48,9 +48,7 @@ def env_for(settings: Any, receiver: Receiver, **extra: str) -> dict[str, str]:
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "frontdesk.cli", *args], env=env, stdout=out, stderr=out, cwd=ROOT
-        )
+        return subprocess.Popen([sys.executable, "-m", "frontdesk", *args], env=env, stdout=out, stderr=out, cwd=ROOT)
 
 
 def seed(url: str, n: int) -> list[str]:

@@ -10,8 +10,8 @@ import zlib
 import brotli
 import pytest
 
-from frontdesk.encoding import negotiate
-from frontdesk.pagecache import SLOT_MARKER, Page, Rendered, Slots
+from frontdesk.pagecache.cache import SLOT_MARKER, Page, Rendered, Slots
+from frontdesk.pagecache.compression import negotiate
 
 OFFICE = "/offices/sioux-falls-agency"
 JOB = "/careers/licensed-insurance-agent"
@@ -139,7 +139,7 @@ def test_two_visitors_get_identical_bytes(make_settings, clock):
             for secret in [b"alice", b"bob", b"a" * 8, b"b" * 8]:
                 assert secret not in first.lower() and secret not in second.lower(), (path, secret)
     # What is stored holds markers where the tokens go, and nothing from either visitor.
-    for page in app.state.page_cache._pages.values():
+    for page in app.state.services.page_cache._pages.values():
         stored = b"".join(page.statics)
         assert b"alice" not in stored.lower() and b"bob" not in stored.lower()
         # Each token field is split around its slot: the stored parts hold no token at all.
@@ -158,7 +158,7 @@ def test_the_token_slot_carries_a_fresh_token(client, clock):
 
 
 def test_a_page_renders_once_per_content_version_and_day(client, app, clock):
-    cache = app.state.page_cache
+    cache = app.state.services.page_cache
     client.get(OFFICE)
     renders = cache.renders
     for query in ["", "?utm_x=1", "?a=1", "?a=2"]:
@@ -177,7 +177,7 @@ def test_the_fast_path_follows_the_day(client, clock):
 
 
 def test_urls_filed_for_the_fast_path_are_bounded(client, app):
-    cache = app.state.page_cache
+    cache = app.state.services.page_cache
     cache.max_routes = 20
     for i in range(100):
         client.get(f"/?n={i}")
@@ -186,7 +186,7 @@ def test_urls_filed_for_the_fast_path_are_bounded(client, app):
 
 
 def test_odd_careers_filters_share_one_page(client, app):
-    cache = app.state.page_cache
+    cache = app.state.services.page_cache
     client.get("/careers?type=nonsense")
     renders = cache.renders
     for value in ["nothing", "%00", "x" * 300]:
@@ -254,7 +254,7 @@ def test_the_form_learns_where_the_visitor_came_from_in_the_browser(live_server,
 )
 def test_the_attribution_pre_check_never_hides_a_landing(query, headers):
     """The cheap check that keeps attribution off the hot path agrees with the full one."""
-    from frontdesk.attribution import _landing, _maybe_landing
+    from frontdesk.intake.attribution import _landing, _maybe_landing
 
     scope = {"type": "http", "method": "GET", "path": "/", "query_string": query, "headers": headers}
     if _landing(scope, dt.datetime(2026, 11, 20, tzinfo=dt.UTC)) is not None:

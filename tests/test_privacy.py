@@ -9,9 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import TEST_SECRET
-from frontdesk import cli, feedback, submissions, tables
-from frontdesk.db import Database
-from frontdesk.privacy import email_fingerprint, erase, parse_duration, purge
+from frontdesk import cli
+from frontdesk.cli.privacy import erase, purge
+from frontdesk.db import Database, tables
+from frontdesk.records import submissions
+from frontdesk.records import votes as feedback
+from frontdesk.records.privacy import email_fingerprint, parse_duration
 from support import run_async
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from conftest import REDIS_URL, need
 from frontdesk.app import create_app
-from frontdesk.ratelimit import (
+from frontdesk.guard.ratelimit import (
     RateLimiter,
     UnknownRateLimit,
     client_address,
@@ -192,7 +192,7 @@ def test_the_app_builds_its_limiter_in_the_lifespan(make_settings, clock, storag
     settings = make_settings(redis_url=storage_url, rate_limits={"request_info": "1/minute"})
     app = create_app(settings, clock=clock)
     with TestClient(app) as client:
-        limiter = app.state.limiter
+        limiter = app.state.services.limiter
         limiter.namespace = uuid.uuid4().hex  # keep this test's Redis keys apart
         # The limiter belongs to the app's event loop: call it there, through the client's portal.
         assert client.portal.call(limiter.hit, request(), "request_info") is None
@@ -219,9 +219,9 @@ def limited_client(make_settings, clock, storage_url):
     limits = {"request_info": "2/minute;30/hour", "apply": "1/minute", "feedback": "1/minute", "login": "5/minute"}
     app = create_app(make_settings(redis_url=storage_url, rate_limits=limits), clock=clock)
     with TestClient(app, follow_redirects=False) as c:
-        app.state.limiter.namespace = uuid.uuid4().hex  # this test's own counters, also on a shared Redis
+        app.state.services.limiter.namespace = uuid.uuid4().hex  # this test's own counters, also on a shared Redis
         yield c
-        c.portal.call(app.state.limiter.storage.reset)
+        c.portal.call(app.state.services.limiter.storage.reset)
 
 
 def _token(client, path):
@@ -233,7 +233,7 @@ def _token(client, path):
 def _rows(client, table):
     from support import db_rows
 
-    return db_rows(client.app.state.settings.database_url, table)
+    return db_rows(client.app.state.services.settings.database_url, table)
 
 
 LEAD = {
@@ -246,7 +246,7 @@ LEAD = {
 
 
 def test_request_info_over_the_limit_gets_429_with_the_form_kept(limited_client):
-    from frontdesk import tables
+    from frontdesk.db import tables
 
     c = limited_client
     for _ in range(2):
@@ -267,7 +267,7 @@ def test_request_info_over_the_limit_gets_429_with_the_form_kept(limited_client)
 
 
 def test_apply_and_feedback_limits(limited_client):
-    from frontdesk import tables
+    from frontdesk.db import tables
 
     c = limited_client
     pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -301,7 +301,7 @@ def test_clients_behind_a_trusted_proxy_are_told_apart(make_settings, clock):
 
 
 def test_staff_sign_in_is_limited_per_client_before_any_password_check(limited_client):
-    from frontdesk import tables
+    from frontdesk.db import tables
 
     c = limited_client
     for _ in range(5):

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from frontdesk import reload
 from frontdesk.app import create_app
+from frontdesk.content import reload
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFICE = "/offices/sioux-falls-agency"
@@ -45,12 +45,12 @@ def test_reload_swaps_the_content_and_the_etag(make_settings, clock, content_dir
     with TestClient(app) as client:
         before = client.get(OFFICE)
         assert "Sioux Falls Agency Office" in before.text
-        old_version = app.state.content.version
+        old_version = app.state.services.content.current.version
         edit(office_file(content_dir), NAME, "name: Willow Avenue Office")
-        assert client.portal.call(reload.reload_content, app) is True
+        assert client.portal.call(app.state.services.content.reload) is True
         after = client.get(OFFICE)
         assert "Willow Avenue Office" in after.text and "Sioux Falls Agency Office" not in after.text
-        assert app.state.content.version != old_version
+        assert app.state.services.content.current.version != old_version
         assert after.headers["etag"] != before.headers["etag"]
         stale = client.get(OFFICE, headers={"If-None-Match": before.headers["etag"]})
         assert stale.status_code == 200  # the old ETag no longer matches: browsers get the new page
@@ -60,11 +60,11 @@ def test_invalid_content_keeps_the_old_content_serving(make_settings, clock, con
     app = create_app(make_settings(content_dir=content_dir), clock=clock)
     with TestClient(app) as client:
         etag = client.get(OFFICE).headers["etag"]
-        content = app.state.content
+        content = app.state.services.content.current
         edit(office_file(content_dir), "latitude: 43.51043", "latitude: 43.5")
         with caplog.at_level(logging.ERROR, logger="frontdesk.reload"):
-            assert client.portal.call(reload.reload_content, app) is False
-        assert app.state.content is content
+            assert client.portal.call(app.state.services.content.reload) is False
+        assert app.state.services.content.current is content
         assert client.get(OFFICE, headers={"If-None-Match": etag}).status_code == 304
         assert "Sioux Falls Agency Office" in client.get(OFFICE).text
     messages = [r.getMessage() for r in caplog.records]
@@ -101,7 +101,7 @@ def test_snapshot_sees_added_changed_and_removed_files(content_dir):
 
 
 def test_at_head_checks_without_alembic(tmp_path, sqlite_template):
-    from frontdesk.db import at_head
+    from frontdesk.db.migrate import at_head
 
     assert at_head(f"sqlite+aiosqlite:///{sqlite_template}") is True
     assert at_head(f"sqlite+aiosqlite:///{tmp_path / 'missing.db'}") is False
@@ -132,7 +132,7 @@ def test_sighup_reloads_a_running_server(tmp_path, content_dir):
     log = tmp_path / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
             env=env,
             cwd=tmp_path,
             stdout=out,

@@ -60,7 +60,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
     full = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
     full.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "frontdesk.cli", *args], capture_output=True, text=True, env=full, cwd=cwd, timeout=60
+        [sys.executable, "-m", "frontdesk", *args], capture_output=True, text=True, env=full, cwd=cwd, timeout=60
     )
 
 
@@ -118,7 +118,7 @@ def test_serve_starts_quickly_and_serves(tmp_path):
     }
     start = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "frontdesk.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,

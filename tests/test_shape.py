@@ -8,9 +8,9 @@ import socket
 import pytest
 
 from conftest import LiveServer
-from frontdesk import tables
 from frontdesk.app import create_app
-from frontdesk.shape import check_headers
+from frontdesk.db import tables
+from frontdesk.guard.request_shape import check_headers
 from support import db_rows
 
 

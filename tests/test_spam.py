@@ -12,9 +12,10 @@ from urllib.parse import parse_qs
 import pytest
 from starlette.testclient import TestClient
 
-from frontdesk import submissions, tables
 from frontdesk.app import create_app
-from support import db_rows, run_async
+from frontdesk.db import tables
+from frontdesk.records import submissions
+from support import db_rows, run_async, write
 
 JOB = "licensed-insurance-agent"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -111,7 +112,7 @@ def turnstile_client(make_settings, clock, siteverify) -> Iterator[TestClient]:
 
 
 def rows(client, table):
-    return db_rows(client.app.state.settings.database_url, table)
+    return db_rows(client.app.state.services.settings.database_url, table)
 
 
 def test_honeypot_is_hidden_from_people_and_assistive_technology(client):
@@ -158,8 +159,10 @@ def test_marking_not_spam_releases_the_delivery(client):
     lead(client, fax="oops, autofill")
     (sub,) = rows(client, tables.submissions)
     assert sub.spam
-    db = client.app.state.db
-    assert client.portal.call(lambda: submissions.release_spam(db, sub.id, now=client.app.state.clock()))
+    db = client.app.state.services.db
+    assert client.portal.call(
+        lambda: write(db, submissions.release_spam, sub.id, now=client.app.state.services.clock())
+    )
     (sub,) = rows(client, tables.submissions)
     (delivery,) = rows(client, tables.deliveries)
     assert not sub.spam and sub.spam_reason is None
@@ -224,8 +227,8 @@ def test_siteverify_outage_fails_open(turnstile_client, siteverify):
 def test_release_unknown_or_clean_submission_is_refused(client):
     lead(client)
     (sub,) = rows(client, tables.submissions)
-    db = client.app.state.db
-    now = client.app.state.clock()
+    db = client.app.state.services.db
+    now = client.app.state.services.clock()
     assert not run_async(lambda: _release(db.url, sub.id, now))
     assert not run_async(lambda: _release(db.url, "no-such-id", now))
 
@@ -235,7 +238,7 @@ async def _release(url, submission_id, now):
 
     db = Database(url)
     try:
-        return await submissions.release_spam(db, submission_id, now=now)
+        return await write(db, submissions.release_spam, submission_id, now=now)
     finally:
         await db.dispose()
 
@@ -262,13 +265,13 @@ def test_no_personal_data_reaches_the_logs(client, caplog):
 def test_debug_logging_keeps_driver_parameter_dumps_off(monkeypatch):
     import logging
 
-    from frontdesk import cli
+    from frontdesk.cli import base as cli
     from frontdesk.settings import Settings
 
     monkeypatch.setattr(logging.getLogger(), "handlers", [])  # let basicConfig run; restored afterwards
     root_level = logging.getLogger().level
     try:
-        cli._configure_logging(Settings(log_level="debug"))
+        cli.configure_logging(Settings(log_level="debug"))
         assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
         assert not logging.getLogger("sqlalchemy.engine").isEnabledFor(logging.INFO)  # no SQL echo either
         assert logging.getLogger("frontdesk").isEnabledFor(logging.DEBUG)

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from conftest import STAFF_PASSWORD, add_staff, in_app, sign_in
-from frontdesk import tables
 from frontdesk.app import create_app
-from frontdesk.staff import passwords, views_login
+from frontdesk.db import tables
+from frontdesk.staff import passwords
+from frontdesk.staff.views import login as views_login
+from support import write
 
 EMAIL = "ada@staff.example"
 
@@ -24,7 +26,7 @@ def ada(client, staff_password_hash):
 
 def audit_actions(client) -> list[tuple[str, str | None]]:
     async def go(app):
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             rows = await conn.execute(
                 sa.select(tables.audit.c.action, tables.audit.c.detail).order_by(tables.audit.c.id)
             )
@@ -45,7 +47,7 @@ def test_sign_in_sets_a_strict_session_cookie_and_stores_only_its_hash(ada):
     assert len(token) >= 40
 
     async def stored(app):
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             return list((await conn.execute(sa.select(tables.staff_sessions.c.id))).scalars())
 
     assert in_app(ada, stored) == [hashlib.sha256(token.encode()).hexdigest()]
@@ -89,7 +91,7 @@ def test_a_password_typed_into_the_email_field_is_not_logged(ada):
     sign_in(ada, "hunter2-my-secret-passphrase", "whatever it is")
 
     async def actors(app):
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             return list((await conn.execute(sa.select(tables.audit.c.actor))).scalars())
 
     assert "(not an email address)" in in_app(ada, actors)
@@ -188,7 +190,9 @@ def test_a_disabled_account_is_signed_out_and_refused(ada):
     async def disable(app):
         from frontdesk.staff import accounts
 
-        await accounts.set_disabled(app.state.db, EMAIL, True, now=app.state.clock(), actor="test")
+        await write(
+            app.state.services.db, accounts.set_disabled, EMAIL, True, now=app.state.services.clock(), actor="test"
+        )
 
     in_app(ada, disable)
     assert ada.get("/staff").status_code == 303

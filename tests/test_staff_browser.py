@@ -8,10 +8,10 @@ import re
 import pytest
 
 from conftest import STAFF_PASSWORD
-from frontdesk import feedback
 from frontdesk.db import Database
+from frontdesk.records import votes as feedback
 from frontdesk.staff import accounts
-from support import run_async
+from support import run_async, write
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def seed(database_url: str, password_hash: str, now: dt.datetime) -> None:
     async def go() -> None:
         db = Database(database_url)
         try:
-            await accounts.create(db, "ada@staff.example", "viewer", password_hash, now=now)
+            await write(db, accounts.create, "ada@staff.example", "viewer", password_hash, now=now)
             for i in range(12):
                 async with db.write() as conn:
                     await feedback.record_vote(

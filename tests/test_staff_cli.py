@@ -26,7 +26,7 @@ def cli(tmp_path, database_url):
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "frontdesk.cli", "staff", *args],
+            [sys.executable, "-m", "frontdesk", "staff", *args],
             input=stdin,
             capture_output=True,
             text=True,

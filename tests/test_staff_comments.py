@@ -7,7 +7,7 @@ import re
 import sqlalchemy as sa
 
 from conftest import in_app
-from frontdesk import tables
+from frontdesk.db import tables
 
 ARTICLE = "/insights/measuring-website-help-pages"
 
@@ -22,7 +22,7 @@ def post_comment(client, *, name="Ann Reader", email="ann@example.com", body="Ve
 
 def fetch(client, query):
     async def go(app):
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             return list(await conn.execute(query))
 
     return in_app(client, go)

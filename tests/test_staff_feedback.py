@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import in_app
-from frontdesk import feedback, tables
+from frontdesk.db import tables
+from frontdesk.records import votes as feedback
 from frontdesk.staff import ranges
 
 UTC = dt.UTC
@@ -46,7 +47,7 @@ EXPECTED = {
 def record(client, votes=VOTES) -> None:
     async def go(app):
         for page, visitor, helpful, reason, comment, when in votes:
-            async with app.state.db.write() as conn:
+            async with app.state.services.db.write() as conn:
                 await feedback.record_vote(
                     conn, page=page, visitor=visitor, helpful=helpful, reason=reason, comment=comment, now=when
                 )
@@ -85,7 +86,7 @@ def test_tallies_match_hand_counts(staff_client, key):
     span = ranges.parse(dict(p.split("=") for p in query(key).split("&")), dt.date(2026, 11, 20))
 
     async def tallies(app):
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             return await feedback.tallies(conn, span.start, span.end)
 
     assert {t.page: (t.yes, t.no) for t in in_app(client, tallies)} == EXPECTED[key]
@@ -96,7 +97,7 @@ def test_a_replaced_vote_counts_once_on_its_new_day(staff_client):
     record(client)
 
     async def rows(app):
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             days = await conn.execute(sa.select(tables.vote_days).where(tables.vote_days.c.page == "/a"))
             return {(str(r.day), r.yes, r.no) for r in days}
 
@@ -123,7 +124,7 @@ def test_two_votes_do_not_outrank_two_hundred(staff_client):
     today = dt.date(2026, 11, 20)
 
     async def seed(app):
-        async with app.state.db.write() as conn:
+        async with app.state.services.db.write() as conn:
             await conn.execute(
                 tables.vote_days.insert(),
                 [
@@ -194,7 +195,7 @@ def test_triage_status_can_be_set(staff_client):
     record(client)
 
     async def comment_id(app):
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             return (
                 await conn.execute(sa.select(tables.votes.c.id).where(tables.votes.c.comment == "Needs prices"))
             ).scalar()
@@ -251,7 +252,7 @@ def test_csv_round_trip_is_formula_safe(staff_client):
 
 
 def test_csv_export_streams_many_batches(staff_client, monkeypatch):
-    from frontdesk.staff import views_feedback
+    from frontdesk.staff.views import feedback as views_feedback
 
     monkeypatch.setattr(views_feedback, "EXPORT_BATCH", 3)
     client = staff_client("viewer")

@@ -8,21 +8,22 @@ import re
 import sqlalchemy as sa
 
 from conftest import in_app
-from frontdesk import submissions, tables
+from frontdesk.db import tables
+from frontdesk.records import submissions
 
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)  # the clock fixture's time
 
 
 def accept(client, **kwargs):
     async def go(app):
-        return await submissions.accept(app.state.db, **kwargs)
+        return await submissions.accept(app.state.services.db, **kwargs)
 
     return in_app(client, go)
 
 
 def execute(client, *statements):
     async def go(app):
-        async with app.state.db.write() as conn:
+        async with app.state.services.db.write() as conn:
             for statement in statements:
                 await conn.execute(statement)
 
@@ -31,7 +32,7 @@ def execute(client, *statements):
 
 def fetch(client, query):
     async def go(app):
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             return list(await conn.execute(query))
 
     return in_app(client, go)

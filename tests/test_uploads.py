@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from frontdesk import tables
-from frontdesk.sniff import MAX_BYTES, UploadRejected, detect
-from frontdesk.uploads import safe_filename
+from frontdesk.db import tables
+from frontdesk.records.sniff import MAX_BYTES, UploadRejected, detect
+from frontdesk.records.uploads import safe_filename
 from support import db_rows
 
 JOB = "/careers/licensed-insurance-agent/apply"
