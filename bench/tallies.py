@@ -39,9 +39,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from frontdesk import tables  # noqa: E402
 from frontdesk.app import create_app  # noqa: E402
-from frontdesk.db import migrate  # noqa: E402
+from frontdesk.db import tables  # noqa: E402
+from frontdesk.db.migrate import migrate  # noqa: E402
 from frontdesk.settings import Settings  # noqa: E402
 
 TODAY = dt.date(2026, 11, 20)

@@ -37,13 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from frontdesk.content import ContentError
-
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --version and --help exit here, having loaded nothing of the site
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    from frontdesk.content import ContentError
+
     try:
         if not getattr(args, "needs_settings", True):  # `init`: the settings of wherever it runs do not matter
             return int(args.handler(args, Settings()))

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from frontdesk.db import Database, tables
-from support import db_rows, decide, run_async
+from support import db_rows, decide, run_async, token
 
 OPEN = "/insights/measuring-website-help-pages"  # 2026-11-12: open until 2027-01-11
 CLOSED = "/insights/why-hospitals-belong-on-social-media"  # 2026-06-10: closed on 2026-08-09
 OVERRIDE = "/insights/patient-privacy-on-social-media"  # 2026-07-22 with 365 days: open until 2027-07-22
-
-
-def token(client, path: str = OPEN) -> str:
-    return re.search(r'name="_t" value="([^"]+)"', client.get(path).text).group(1)
 
 
 def comment(client, path: str = OPEN, *, headers=None, **overrides):
@@ -162,7 +156,7 @@ def test_time_trap_catches_a_form_sent_too_fast(make_settings, clock):
         (row,) = comments_rows(settings)
         assert row.state == "spam"
         clock.advance(seconds=5)
-        data_token = token(c)
+        data_token = token(c, OPEN)
         clock.advance(seconds=5)
         assert comment(c, _t=data_token, email="bo@example.com").status_code == 303
         assert sorted(r.state for r in comments_rows(settings)) == ["pending", "spam"]
@@ -225,7 +219,9 @@ def test_turnstile_guards_the_comment_form_when_configured(make_settings, clock)
     from starlette.testclient import TestClient
 
     from frontdesk.app import create_app
-    from test_spam import SECRET, SITEKEY, FakeSiteverify
+    from support import TURNSTILE_SECRET as SECRET
+    from support import TURNSTILE_SITEKEY as SITEKEY
+    from support import FakeSiteverify
 
     with FakeSiteverify() as siteverify:
         settings = make_settings(

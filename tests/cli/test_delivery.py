@@ -13,13 +13,9 @@ import sqlalchemy as sa
 from frontdesk import cli
 from frontdesk.db import Database, tables
 from frontdesk.records import deliveries, submissions
-from support import run_async, write
+from support import run, write
 
 NOW = dt.datetime.now(dt.UTC)
-
-
-def run(coro: Any) -> Any:
-    return run_async(lambda: coro)  # in a thread: a browser test may have left a loop running here
 
 
 def main(argv: list[str]) -> int:

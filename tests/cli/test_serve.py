@@ -11,7 +11,7 @@ import pytest
 
 from frontdesk.settings import Settings, SettingsError, ensure_secret_key
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults():

@@ -8,36 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from frontdesk.db import tables
-from support import db_rows
+from support import db_rows, post_lead, token
 
 JOB = "licensed-insurance-agent"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def token(client, path="/request-info") -> str:
-    return re.search(r'name="_t" value="([^"]+)"', client.get(path).text).group(1)
-
-
 def rows(settings, table):
     return db_rows(settings.database_url, table)
-
-
-def lead(client, **overrides):
-    data = {
-        "_t": token(client),
-        "name": "Ada Lovelace",
-        "email": "ada@example.com",
-        "phone": "+1 605-555-0111",
-        "company": "Analytical Engines",
-        "interest": "business",
-        "office": "sioux-falls-agency",
-        "message": "Please call me about business cover.",
-        "consent": "yes",
-        "page": "/offices/sioux-falls-agency",
-        "fax": "",
-    }
-    data.update(overrides)
-    return client.post("/request-info", data={k: v for k, v in data.items() if v is not None})
 
 
 def test_request_info_form_is_accessible_and_guarded(client):
@@ -51,7 +29,7 @@ def test_request_info_form_is_accessible_and_guarded(client):
 
 
 def test_request_info_success_stores_submission_and_pending_delivery(client, settings):
-    r = lead(client)
+    r = post_lead(client)
     assert r.status_code == 303 and r.headers["location"] == "/request-info/thanks"
     assert "We have received your request" in client.get("/request-info/thanks").text
     (sub,) = rows(settings, tables.submissions)
@@ -71,7 +49,7 @@ def test_utm_attribution_is_kept_across_pages(client, settings):
     assert "fd_attr=" in r.headers["set-cookie"]
     assert r.headers["cache-control"] == "private, no-store"
     assert "set-cookie" not in client.get("/offices").headers  # ordinary pages stay cookie-free
-    lead(client)
+    post_lead(client)
     (sub,) = rows(settings, tables.submissions)
     a = sub.attribution
     assert (a["utm_source"], a["utm_medium"], a["utm_campaign"], a["utm_term"], a["utm_content"]) == (
@@ -87,7 +65,7 @@ def test_utm_attribution_is_kept_across_pages(client, settings):
 
 def test_external_referrer_is_recorded(client, settings):
     client.get("/offices/sioux-falls-agency", headers={"Referer": "https://www.search.example/"})
-    lead(client)
+    post_lead(client)
     (sub,) = rows(settings, tables.submissions)
     assert sub.attribution["referrer"] == "https://www.search.example/"
     assert sub.attribution["landing_page"] == "/offices/sioux-falls-agency"
@@ -109,7 +87,7 @@ def test_external_referrer_is_recorded(client, settings):
     ],
 )
 def test_invalid_request_info_is_422_with_errors_beside_fields_and_input_kept(client, settings, field, value, message):
-    r = lead(client, **{field: value, "company": "Kept & <Escaped>"})
+    r = post_lead(client, **{field: value, "company": "Kept & <Escaped>"})
     assert r.status_code == 422
     html = r.text
     error = re.search(
@@ -127,7 +105,7 @@ def test_json_clients_get_json_errors_and_success(client, settings):
     assert r.status_code == 422
     body = r.json()
     assert body["ok"] is False and {"name", "email", "interest", "message", "consent"} <= set(body["errors"])
-    r = lead(client)
+    r = post_lead(client)
     r = client.post(
         "/request-info",
         data={
@@ -145,7 +123,7 @@ def test_json_clients_get_json_errors_and_success(client, settings):
 
 
 def test_text_is_normalized(client, settings):
-    lead(client, name="  Zoe\u0301\x07  Smith\u200b ", message="line one\r\nline\x00 two\t ")
+    post_lead(client, name="  Zoe\u0301\x07  Smith\u200b ", message="line one\r\nline\x00 two\t ")
     (sub,) = rows(settings, tables.submissions)
     assert sub.data["name"] == "Zo\u00e9 Smith"
     assert sub.data["message"] == "line one\nline two"
@@ -162,7 +140,7 @@ def test_duplicated_fields_are_rejected_not_guessed(client, settings):
 
 
 def test_honeypot_is_stored_as_spam_and_held(client, settings):
-    r = lead(client, fax="+1 555 0100")
+    r = post_lead(client, fax="+1 555 0100")
     assert r.status_code == 303 and r.headers["location"] == "/request-info/thanks"
     (sub,) = rows(settings, tables.submissions)
     assert sub.spam and sub.spam_reason == "honeypot"
@@ -177,14 +155,14 @@ def test_time_trap(make_settings, clock):
 
     settings = make_settings(form_min_seconds=3)
     with TestClient(create_app(settings, clock=clock), follow_redirects=False) as c:
-        assert lead(c).status_code == 303  # sent at once: looks fine to the sender, stored as spam
+        assert post_lead(c).status_code == 303  # sent at once: looks fine to the sender, stored as spam
         t = token(c)
         clock.advance(seconds=5)
-        assert lead(c, _t=t).status_code == 303
-        assert lead(c, _t="123.forged").status_code == 303
+        assert post_lead(c, _t=t).status_code == 303
+        assert post_lead(c, _t="123.forged").status_code == 303
         t = token(c)
         clock.advance(hours=25)
-        assert lead(c, _t=t).status_code == 303
+        assert post_lead(c, _t=t).status_code == 303
     reasons = [s.spam_reason for s in sorted(rows(settings, tables.submissions), key=lambda s: s.created_at)]
     assert reasons[0].startswith("time-trap: sent")
     assert reasons[1] is None

@@ -11,10 +11,9 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from conftest import LiveServer
 from frontdesk.app import create_app
 from frontdesk.guard.bodylimit import APPLY_LIMIT, FORM_LIMIT, BodyLimitMiddleware, declared_length
-from support import run_async
+from support import LiveServer, run_async
 
 calls: list[str] = []
 

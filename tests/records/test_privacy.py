@@ -8,22 +8,17 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from conftest import TEST_SECRET
 from frontdesk import cli
 from frontdesk.cli.privacy import erase, purge
 from frontdesk.db import Database, tables
 from frontdesk.records import submissions
 from frontdesk.records import votes as feedback
 from frontdesk.records.privacy import email_fingerprint, parse_duration
-from support import run_async
+from support import TEST_SECRET, run
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 OLD = NOW - dt.timedelta(days=200)
 RECENT = NOW - dt.timedelta(days=10)
-
-
-def run(coro):
-    return run_async(lambda: coro)
 
 
 async def add(

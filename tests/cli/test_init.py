@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from frontdesk.cli import init as sitefolder
 from frontdesk.content import load_content
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "frontdesk"
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import STAFF_PASSWORD, sign_in
 from frontdesk.app import create_app
+from support import STAFF_PASSWORD, sign_in
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -116,8 +116,7 @@ def test_an_unmigrated_sqlite_database_is_migrated_first(tmp_path):
 
 def test_an_unmigrated_postgresql_database_gets_a_hint(tmp_path):
     """On PostgreSQL the schema is the operator's decision: one line pointing at `frontdesk migrate`."""
-    from conftest import PG_URL, need
-    from support import empty_pg_database
+    from support import PG_URL, empty_pg_database, need
 
     if not PG_URL:
         need("PostgreSQL tests need FRONTDESK_TEST_DATABASE_URL")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 from starlette.testclient import TestClient
@@ -15,30 +11,12 @@ from starlette.testclient import TestClient
 from frontdesk.app import create_app
 from frontdesk.db import tables
 from frontdesk.records import submissions
-from support import db_rows, run_async, write
+from support import TURNSTILE_SECRET as SECRET
+from support import TURNSTILE_SITEKEY as SITEKEY
+from support import FakeSiteverify, db_rows, post_lead, run_async, token, write
 
 JOB = "licensed-insurance-agent"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-SITEKEY = "1x00000000000000000000AA"
-SECRET = "1x0000000000000000000000000000000AA"
-
-
-def token(client, path="/request-info") -> str:
-    return re.search(r'name="_t" value="([^"]+)"', client.get(path).text).group(1)
-
-
-def lead(client, **overrides):
-    data = {
-        "_t": token(client),
-        "name": "Ada Lovelace",
-        "email": "ada@example.com",
-        "interest": "business",
-        "message": "Please call me.",
-        "consent": "yes",
-        "fax": "",
-    }
-    data.update(overrides)
-    return client.post("/request-info", data={k: v for k, v in data.items() if v is not None})
 
 
 def application(client, **overrides):
@@ -58,44 +36,6 @@ def vote(client, **overrides):
     data = {"_t": token(client, "/offices"), "page": "/offices", "helpful": "yes", "fax": ""}
     data.update(overrides)
     return client.post("/feedback", data=data)
-
-
-class FakeSiteverify:
-    """Answers like Cloudflare's siteverify: tokens starting with "good" pass, others fail."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, list[str]]] = []
-        self.status = 200
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                form = parse_qs(self.rfile.read(length).decode())
-                outer.calls.append(form)
-                ok = form.get("secret") == [SECRET] and form.get("response", [""])[0].startswith("good")
-                body = {"success": ok, "error-codes": [] if ok else ["invalid-input-response"]}
-                raw = json.dumps(body).encode() if outer.status == 200 else b"oops"
-                self.send_response(outer.status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/turnstile/v0/siteverify"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeSiteverify:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -125,7 +65,7 @@ def test_honeypot_is_hidden_from_people_and_assistive_technology(client):
     assert re.search(r"\.hp\s*\{[^}]*left:\s*-10000px", css)
 
 
-@pytest.mark.parametrize("send", [lead, application, vote])
+@pytest.mark.parametrize("send", [post_lead, application, vote])
 def test_honeypot_and_time_trap_hits_look_fine_but_are_held(client, send):
     good = send(client)
     caught = send(client, fax="http://spam.example")
@@ -146,17 +86,17 @@ def test_time_trap_bounds(make_settings, clock):
     with TestClient(create_app(settings, clock=clock), follow_redirects=False) as c:
         t = token(c)
         clock.advance(seconds=2)
-        lead(c, _t=t)
+        post_lead(c, _t=t)
         clock.advance(seconds=2)
-        lead(c, _t=t)
+        post_lead(c, _t=t)
         clock.advance(hours=24)
-        lead(c, _t=t)
+        post_lead(c, _t=t)
     reasons = [s.spam_reason for s in sorted(rows(c, tables.submissions), key=lambda s: s.created_at)]
     assert reasons[0].startswith("time-trap: sent") and reasons[1] is None and reasons[2] == "time-trap: form too old"
 
 
 def test_marking_not_spam_releases_the_delivery(client):
-    lead(client, fax="oops, autofill")
+    post_lead(client, fax="oops, autofill")
     (sub,) = rows(client, tables.submissions)
     assert sub.spam
     db = client.app.state.services.db
@@ -183,7 +123,7 @@ def test_turnstile_widget_only_when_configured(client, turnstile_client):
 
 
 def test_turnstile_good_token_passes(turnstile_client, siteverify):
-    assert lead(turnstile_client, **{"cf-turnstile-response": "good-token"}).status_code == 303
+    assert post_lead(turnstile_client, **{"cf-turnstile-response": "good-token"}).status_code == 303
     assert application(turnstile_client, **{"cf-turnstile-response": "good-2"}).status_code == 303
     assert [s.spam for s in rows(turnstile_client, tables.submissions)] == [False, False]
     call = siteverify.calls[0]
@@ -202,7 +142,7 @@ def test_turnstile_good_token_passes(turnstile_client, siteverify):
 )
 def test_turnstile_failures_are_held_as_spam(turnstile_client, token_value, reason):
     fields = {"cf-turnstile-response": token_value}
-    r = lead(turnstile_client, **fields)
+    r = post_lead(turnstile_client, **fields)
     assert r.status_code == 303 and r.headers["location"] == "/request-info/thanks"
     (sub,) = rows(turnstile_client, tables.submissions)
     assert sub.spam and sub.spam_reason == reason
@@ -210,7 +150,7 @@ def test_turnstile_failures_are_held_as_spam(turnstile_client, token_value, reas
 
 
 def test_honeypot_hits_never_reach_siteverify(turnstile_client, siteverify):
-    lead(turnstile_client, fax="bot", **{"cf-turnstile-response": "good"})
+    post_lead(turnstile_client, fax="bot", **{"cf-turnstile-response": "good"})
     vote(turnstile_client)
     assert siteverify.calls == []
     assert sorted(bool(s.spam) for s in rows(turnstile_client, tables.submissions)) == [False, True]
@@ -218,14 +158,14 @@ def test_honeypot_hits_never_reach_siteverify(turnstile_client, siteverify):
 
 def test_siteverify_outage_fails_open(turnstile_client, siteverify):
     siteverify.status = 500
-    lead(turnstile_client, **{"cf-turnstile-response": "whatever"})
+    post_lead(turnstile_client, **{"cf-turnstile-response": "whatever"})
     siteverify.__exit__()
-    lead(turnstile_client, **{"cf-turnstile-response": "whatever"})  # connection refused now
+    post_lead(turnstile_client, **{"cf-turnstile-response": "whatever"})  # connection refused now
     assert [s.spam for s in rows(turnstile_client, tables.submissions)] == [False, False]
 
 
 def test_release_unknown_or_clean_submission_is_refused(client):
-    lead(client)
+    post_lead(client)
     (sub,) = rows(client, tables.submissions)
     db = client.app.state.services.db
     now = client.app.state.services.clock()
@@ -248,8 +188,8 @@ def test_no_personal_data_reaches_the_logs(client, caplog):
 
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="frontdesk")
-    lead(client, email="secret.person@example.com", message="My private medical question")
-    lead(client, email="secret.person@example.com", fax="bot")
+    post_lead(client, email="secret.person@example.com", message="My private medical question")
+    post_lead(client, email="secret.person@example.com", fax="bot")
     application(client, email="secret.person@example.com")
     client.post(
         "/request-info", data={"email": "secret.person@example.com"}, headers={"Origin": "https://evil.example"}

@@ -139,3 +139,22 @@ def test_an_admin_reaches_every_route_without_server_errors(staff_client, app):
         assert response.status_code not in (401, 403) and response.status_code < 500, f"{method} {route.path}"
         assert not response.headers.get("location", "").startswith(LOGIN), f"{method} {route.path}"
         assert response.headers.get("cache-control") == "no-store"
+
+
+def test_staff_forms_get_the_one_form_reader(staff_client):
+    """The staff forms read bodies through guard/bodies.py too: a multipart body cut off before its end is a 400."""
+    client = staff_client("admin")
+    cut = b'--XyZ\r\nContent-Disposition: form-data; name="from"\r\n\r\n2026-11-01\r\n--XyZ\r\nContent-Disposition: form-da'
+    r = client.post(
+        "/staff/deliveries/replay-failed",
+        content=cut,
+        headers={"content-type": "multipart/form-data; boundary=XyZ"},
+    )
+    assert r.status_code == 400 and "cut off" in r.text
+
+
+@pytest.mark.parametrize("count", ["²", "1_000", "٣", "9" * 40])
+def test_odd_notice_counts_are_not_an_error(staff_client, count):
+    client = staff_client("admin")
+    r = client.get("/staff/deliveries", params={"notice": "replayed_failed", "count": count})
+    assert r.status_code == 200 and "Failed deliveries queued again: 0." in r.text

@@ -10,7 +10,7 @@ import pytest
 from frontdesk.content import load_content
 from frontdesk.records import comments
 
-DEMO_CONTENT = Path(__file__).resolve().parents[1] / "content"
+DEMO_CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
 def test_html_and_script_show_as_text():

@@ -7,9 +7,9 @@ import re
 
 import sqlalchemy as sa
 
-from conftest import in_app
 from frontdesk.db import tables
 from frontdesk.records import submissions
+from support import in_app
 
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)  # the clock fixture's time
 

@@ -10,13 +10,9 @@ import sqlalchemy as sa
 from frontdesk.db import Database, tables
 from frontdesk.records import submissions
 from frontdesk.records import votes as feedback
-from support import run_async, write
+from support import run, write
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
-
-
-def run(coro):
-    return run_async(lambda: coro)
 
 
 def test_accept_writes_submission_and_pending_delivery(database_url):

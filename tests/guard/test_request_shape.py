@@ -7,11 +7,10 @@ import socket
 
 import pytest
 
-from conftest import LiveServer
 from frontdesk.app import create_app
 from frontdesk.db import tables
 from frontdesk.guard.request_shape import check_headers
-from support import db_rows
+from support import LiveServer, db_rows
 
 
 def status_of(headers: list[tuple[bytes, bytes]]) -> int | None:

@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from conftest import STAFF_PASSWORD
 from frontdesk.db import Database
 from frontdesk.staff import accounts
-from support import run_async, write
+from support import STAFF_PASSWORD, run_async, write
 
 pytestmark = pytest.mark.browser
 

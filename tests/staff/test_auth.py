@@ -8,12 +8,11 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from conftest import STAFF_PASSWORD, add_staff, in_app, sign_in
 from frontdesk.app import create_app
 from frontdesk.db import tables
 from frontdesk.staff import passwords
 from frontdesk.staff.views import login as views_login
-from support import write
+from support import STAFF_PASSWORD, add_staff, in_app, sign_in, write
 
 EMAIL = "ada@staff.example"
 

@@ -9,7 +9,6 @@ import pytest
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from conftest import REDIS_URL, need
 from frontdesk.app import create_app
 from frontdesk.guard.ratelimit import (
     RateLimiter,
@@ -21,7 +20,7 @@ from frontdesk.guard.ratelimit import (
     parse_networks,
     retry_after_header,
 )
-from support import run_async
+from support import REDIS_URL, need, run_async
 
 PROXIES = parse_networks(["10.0.0.0/8", "192.0.2.1", "fd00::/8"])
 

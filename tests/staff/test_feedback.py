@@ -10,10 +10,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from conftest import in_app
 from frontdesk.db import tables
 from frontdesk.records import votes as feedback
 from frontdesk.staff import ranges
+from support import in_app
 
 UTC = dt.UTC
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from frontdesk.db import tables
 from frontdesk.records.sniff import MAX_BYTES, UploadRejected, detect
 from frontdesk.records.uploads import safe_filename
-from support import db_rows
+from support import db_rows, token
 
 JOB = "/careers/licensed-insurance-agent/apply"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -199,10 +198,6 @@ def test_long_file_names_keep_their_extension():
 # ---- through the form -------------------------------------------------------------------------------------
 
 
-def token(client) -> str:
-    return re.search(r'name="_t" value="([^"]+)"', client.get(JOB).text).group(1)
-
-
 FIELDS = {"name": "Grace Hopper", "email": "grace@example.com", "phone": "605 555 0123", "consent": "yes"}
 
 
@@ -214,13 +209,17 @@ def nothing_stored(settings) -> bool:
 @pytest.mark.parametrize("case", ["html", "svg", "windows exe", "plain zip", "pdf javascript", "empty", "nul bytes"])
 def test_rejected_uploads_through_the_form_store_nothing(client, settings, case):
     data, _ = REJECTED[case]
-    r = client.post(JOB, data={**FIELDS, "_t": token(client)}, files={"resume": ("cv.pdf", data, "application/pdf")})
+    r = client.post(
+        JOB, data={**FIELDS, "_t": token(client, JOB)}, files={"resume": ("cv.pdf", data, "application/pdf")}
+    )
     assert r.status_code == 422 and 'id="resume-error"' in r.text
     assert nothing_stored(settings)
 
 
 def test_accepted_upload_keeps_only_a_sanitized_name(client, settings):
-    r = client.post(JOB, data={**FIELDS, "_t": token(client)}, files={"resume": ("../x/cv\u202etxt.pdf", TXT, "x/y")})
+    r = client.post(
+        JOB, data={**FIELDS, "_t": token(client, JOB)}, files={"resume": ("../x/cv\u202etxt.pdf", TXT, "x/y")}
+    )
     assert r.status_code == 303
     (upload,) = db_rows(settings.database_url, tables.uploads)
     assert upload.original_name == "cvtxt.pdf" and upload.mime == "text/plain"
@@ -246,7 +245,7 @@ def _multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "XyZ"
     ],
 )
 def test_multipart_limits(client, settings, parts):
-    body, headers = _multipart([("_t", None, token(client).encode()), *parts])
+    body, headers = _multipart([("_t", None, token(client, JOB).encode()), *parts])
     r = client.post(JOB, content=body, headers=headers)
     assert r.status_code == 400 and "<main" in r.text
     assert nothing_stored(settings)
@@ -278,7 +277,7 @@ def test_a_file_where_text_belongs_is_refused(client, settings):
 
 def test_a_cut_off_multipart_body_is_a_400_and_leaves_no_open_file(client, settings):
     body, headers = _multipart(
-        [("_t", None, token(client).encode()), *[(k, None, v.encode()) for k, v in FIELDS.items()]]
+        [("_t", None, token(client, JOB).encode()), *[(k, None, v.encode()) for k, v in FIELDS.items()]]
     )
     cut = (
         body.rsplit(b"--XyZ--", 1)[0]

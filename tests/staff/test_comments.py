@@ -6,8 +6,8 @@ import re
 
 import sqlalchemy as sa
 
-from conftest import in_app
 from frontdesk.db import tables
+from support import in_app
 
 ARTICLE = "/insights/measuring-website-help-pages"
 

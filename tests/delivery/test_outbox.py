@@ -25,14 +25,10 @@ from frontdesk.db import Database, tables
 from frontdesk.delivery import crm
 from frontdesk.delivery.outbox import Outbox
 from frontdesk.delivery.retries import next_step
-from frontdesk.records import deliveries, submissions
+from frontdesk.records import deliveries
 from frontdesk.settings import Settings
 from receiver import Receiver
-from support import read, run_async, write
-
-
-def run(coro: Any) -> Any:
-    return run_async(lambda: coro)  # in a thread: a browser test may have left a loop running here
+from support import accept_lead, read, run, write
 
 
 @pytest.fixture
@@ -76,13 +72,6 @@ async def until_db(db: Database, query: Any, expected: Any, within: float = 10.0
         if time.monotonic() > deadline:
             raise AssertionError(f"{query} is {got!r}, expected {expected!r}")
         await asyncio.sleep(0.02)
-
-
-async def lead(db: Database, name: str = "Ada Lovelace") -> str:
-    got = await submissions.accept(
-        db, kind="lead", data={"name": name, "email": "ada@example.com"}, email="ada@example.com", now=utcnow()
-    )
-    return got.delivery_id
 
 
 async def attempt_log(db: Database, delivery_id: str) -> list[Any]:
@@ -149,7 +138,7 @@ def test_signature_is_standard_webhooks():
 def test_delivers_signed_body_once(crm_settings, receiver):
     async def go():
         async with outbox(crm_settings) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             worker.start()
             await until(lambda: receiver.count(msg_id) == 1)
             await until_db(worker.db, state_of(msg_id), "delivered")
@@ -171,7 +160,7 @@ def test_retries_500_with_the_same_webhook_id_then_succeeds(crm_settings, receiv
 
     async def go():
         async with outbox(crm_settings) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             worker.start()
             await until_db(worker.db, state_of(msg_id), "delivered")
             row = await read(worker.db, deliveries.get, msg_id)
@@ -190,7 +179,7 @@ def test_timeout_is_retried(crm_settings, receiver):
 
     async def go():
         async with outbox(crm_settings.with_overrides(webhook_timeout=0.3)) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             worker.start()
             await until_db(worker.db, state_of(msg_id), "delivered")
             log = await attempt_log(worker.db, msg_id)
@@ -211,7 +200,7 @@ def test_connection_refused_is_retried_until_the_crm_is_up(make_settings):
 
     async def go():
         async with outbox(settings) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             worker.start()
             a = tables.delivery_attempts
             await until_db(worker.db, sa.select(sa.func.count()).select_from(a), 2)
@@ -232,7 +221,7 @@ def test_429_retry_after_is_honoured(crm_settings, receiver):
 
     async def go():
         async with outbox(crm_settings) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             worker.start()
             await until(lambda: len(receiver.requests) == 1)
             first = time.monotonic()
@@ -251,7 +240,7 @@ def test_503_with_http_date_is_honoured(crm_settings, receiver):
 
     async def go():
         async with outbox(crm_settings) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             await worker.drain_once()
             row = await read(worker.db, deliveries.get, msg_id)
         assert row.state == "pending" and row.last_status == 503
@@ -266,7 +255,7 @@ def test_410_pauses_the_endpoint_until_resumed(crm_settings, receiver):
 
     async def go():
         async with outbox(crm_settings) as worker:
-            ids = {await lead(worker.db), await lead(worker.db)}
+            ids = {(await accept_lead(worker.db)).delivery_id, (await accept_lead(worker.db)).delivery_id}
             worker.start()
             p = tables.endpoint_pauses
             await until_db(worker.db, sa.select(sa.func.count()).select_from(p), 1)
@@ -294,7 +283,7 @@ def test_exhausted_schedule_is_a_kept_failure_that_can_be_replayed(crm_settings,
 
     async def go():
         async with outbox(crm_settings.with_overrides(retry_schedule=(0, 0.1))) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             worker.start()
             await until_db(worker.db, state_of(msg_id), "failed")
             row = await read(worker.db, deliveries.get, msg_id)
@@ -316,7 +305,7 @@ def test_exhausted_schedule_is_a_kept_failure_that_can_be_replayed(crm_settings,
 def test_expired_lease_is_claimed_again_and_live_one_is_not(crm_settings, receiver):
     async def go():
         async with outbox(crm_settings) as worker:
-            crashed, busy = await lead(worker.db), await lead(worker.db)
+            crashed, busy = (await accept_lead(worker.db)).delivery_id, (await accept_lead(worker.db)).delivery_id
             now = utcnow()
             d = tables.deliveries
             async with worker.db.write() as conn:
@@ -343,7 +332,7 @@ def test_claims_never_overlap(crm_settings):
     async def go():
         async with outbox(crm_settings) as a, outbox(crm_settings) as b:
             for _ in range(30):
-                await lead(a.db)
+                await accept_lead(a.db)
             claims = await asyncio.gather(*(w.claim(4) for w in (a, b) for _ in range(5)))
             ids = [c.id for batch in claims for c in batch]
             assert len(ids) == len(set(ids)) == 30
@@ -358,7 +347,7 @@ def test_without_a_crm_deliveries_wait_as_pending(make_settings):
 
     async def go():
         async with outbox(settings) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             assert not worker.configured
             assert await worker.drain_once() == 0
             worker.start()
@@ -374,7 +363,7 @@ def test_shutdown_releases_the_lease_of_a_hanging_delivery(crm_settings, receive
 
     async def go():
         async with outbox(crm_settings.with_overrides(webhook_timeout=30)) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             worker.start()
             await until(lambda: len(receiver.requests) == 1)
             started = time.monotonic()
@@ -392,7 +381,7 @@ def test_shutdown_lets_an_in_flight_delivery_finish(crm_settings, receiver):
 
     async def go():
         async with outbox(crm_settings) as worker:
-            msg_id = await lead(worker.db)
+            msg_id = (await accept_lead(worker.db)).delivery_id
             worker.start()
             await until(lambda: len(receiver.requests) == 1)
             await worker.stop(grace=5)
@@ -409,7 +398,7 @@ def test_breaker_probes_one_at_a_time_while_the_crm_keeps_failing(crm_settings, 
         settings = crm_settings.with_overrides(retry_schedule=(0, 30, 30))
         async with outbox(settings) as worker:
             for _ in range(40):
-                await lead(worker.db)
+                await accept_lead(worker.db)
             worker.start()
             await until(lambda: len(receiver.requests) >= 12)
             await asyncio.sleep(0.5)
@@ -432,7 +421,7 @@ def test_worker_runs_inside_the_app_and_stops_with_it(make_settings, receiver):
     async def seed() -> str:
         db = Database(settings.database_url)
         try:
-            return await lead(db)
+            return (await accept_lead(db)).delivery_id
         finally:
             await db.dispose()
 

@@ -7,11 +7,10 @@ import re
 
 import pytest
 
-from conftest import STAFF_PASSWORD
 from frontdesk.db import Database
 from frontdesk.records import votes as feedback
 from frontdesk.staff import accounts
-from support import run_async, write
+from support import STAFF_PASSWORD, run_async, write
 
 pytestmark = pytest.mark.browser
 

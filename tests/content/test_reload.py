@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from frontdesk.app import create_app
 from frontdesk.content import reload
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OFFICE = "/offices/sioux-falls-agency"
 NAME = "name: Sioux Falls Agency Office"
 
