@@ -6,7 +6,7 @@
 - forms: `token` (the time-trap token of a form page) and `post_lead`;
 - records: `accept_lead`, and `decide` (a moderation decision as the staff page makes it);
 - staff: `STAFF_PASSWORD`, `add_staff`, `sign_in`, `in_app`;
-- servers and browsers: `LiveServer`, `FakeSiteverify` (Turnstile), `CHROMIUM`, `CHROMIUM_ARGS`;
+- servers and browsers: `LiveServer`, `read_response` (a raw socket's answer), `FakeSiteverify` (Turnstile), `CHROMIUM`, `CHROMIUM_ARGS`;
 - `FUZZ_STATS`, filled by the fuzz suite and summed up at the end of the run.
 """
 
@@ -314,3 +314,18 @@ class FakeSiteverify:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def read_response(sock: Any, timeout: float = 10) -> bytes:
+    """Everything a raw socket receives until the server closes it (or `timeout` passes in silence)."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data

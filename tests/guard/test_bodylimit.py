@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
 from frontdesk.guard.bodylimit import APPLY_LIMIT, FORM_LIMIT, BodyLimitMiddleware, declared_length
-from support import LiveServer, run_async
+from support import LiveServer, read_response, run_async
 
 calls: list[str] = []
 
@@ -202,20 +202,6 @@ def test_after_the_body_receive_waits_without_a_timeout():
 # ---- through a real uvicorn and a raw socket: chunked bodies, stalls, well-formed answers ---------------
 
 
-def _read_response(sock: socket.socket, timeout: float = 10) -> bytes:
-    sock.settimeout(timeout)
-    data = b""
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except (ConnectionResetError, TimeoutError):
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 @pytest.mark.slow
 def test_real_server_chunked_oversize_body_gets_a_well_formed_413(echo_app):
     with LiveServer(echo_app) as server:
@@ -232,7 +218,7 @@ def test_real_server_chunked_oversize_body_gets_a_well_formed_413(echo_app):
                 sock.sendall(b"0\r\n\r\n")
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server may close once it has answered
-            response = _read_response(sock)
+            response = read_response(sock)
     head = response.split(b"\r\n\r\n", 1)[0]
     assert head.startswith(b"HTTP/1.1 413"), head
     assert b"content-type: text/html" in head.lower()
@@ -245,6 +231,6 @@ def test_real_server_stalled_body_gets_408(echo_app):
         with socket.create_connection(("127.0.0.1", port)) as sock:
             sock.sendall(b"POST /_echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nonly a little")
             started = time.monotonic()
-            response = _read_response(sock)
+            response = read_response(sock)
     assert response.startswith(b"HTTP/1.1 408"), response[:200]
     assert time.monotonic() - started < 5

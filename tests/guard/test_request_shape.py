@@ -10,7 +10,7 @@ import pytest
 from frontdesk.app import create_app
 from frontdesk.db import tables
 from frontdesk.guard.request_shape import check_headers
-from support import LiveServer, db_rows
+from support import LiveServer, db_rows, read_response
 
 
 def status_of(headers: list[tuple[bytes, bytes]]) -> int | None:
@@ -47,17 +47,7 @@ def _raw(port: int, request: bytes, timeout: float = 10) -> bytes:
     with socket.create_connection(("127.0.0.1", port)) as sock:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(request)
-        sock.settimeout(timeout)
-        data = b""
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
+        return read_response(sock, timeout)
 
 
 def _req(method: bytes, path: bytes, *headers: bytes, body: bytes = b"") -> bytes:
