@@ -127,10 +127,15 @@ async def read(db: Any, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: A
         return await fn(conn, *args, **kwargs)
 
 
-def empty_pg_database(url: str, name: str) -> str:
-    """A freshly created, empty PostgreSQL database next to the test database; returns its URL."""
+def empty_pg_database(url: str, suffix: str) -> str:
+    """A freshly created, empty PostgreSQL database next to the test database; returns its URL.
+
+    Its name is the test database's plus `suffix`, so suites that run at once on their own databases
+    (`test_a`, `test_b`) never share it.
+    """
     import sqlalchemy as sa
 
+    name = f"{sa.engine.make_url(url).database}_{suffix}"
     async def go() -> None:
         import asyncpg
 

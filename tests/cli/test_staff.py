@@ -120,7 +120,7 @@ def test_an_unmigrated_postgresql_database_gets_a_hint(tmp_path):
 
     if not PG_URL:
         need("PostgreSQL tests need FRONTDESK_TEST_DATABASE_URL")
-    url = empty_pg_database(PG_URL, "frontdesk_unmigrated")
+    url = empty_pg_database(PG_URL, "unmigrated")
     result = subprocess.run(
         [sys.executable, "-m", "frontdesk", "staff", "list"],
         capture_output=True,
