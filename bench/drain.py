@@ -36,9 +36,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from frontdesk import crm, submissions, tables  # noqa: E402
-from frontdesk.db import Database, migrate  # noqa: E402
-from frontdesk.outbox import Outbox  # noqa: E402
+from frontdesk.db import Database, tables  # noqa: E402
+from frontdesk.db.migrate import migrate  # noqa: E402
+from frontdesk.delivery import crm  # noqa: E402
+from frontdesk.delivery.outbox import Outbox  # noqa: E402
+from frontdesk.records import submissions  # noqa: E402
 from frontdesk.settings import Settings  # noqa: E402
 
 

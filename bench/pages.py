@@ -139,7 +139,7 @@ class Server:
 
 def start_frontdesk(content: Path, data: Path, pin: list[str], *, migrate: bool = False) -> Server:
     port = free_port()
-    args = [*pin, sys.executable, "-m", "frontdesk.cli", "serve", "--port", str(port)]
+    args = [*pin, sys.executable, "-m", "frontdesk", "serve", "--port", str(port)]
     if not migrate:
         args.append("--no-migrate")
     return Server(args, frontdesk_env(content, data, port), port, data)
@@ -147,9 +147,7 @@ def start_frontdesk(content: Path, data: Path, pin: list[str], *, migrate: bool 
 
 def migrate(content: Path, data: Path) -> None:
     env = frontdesk_env(content, data, 8000)
-    subprocess.run(
-        [sys.executable, "-m", "frontdesk.cli", "migrate"], env=env, cwd=data, check=True, capture_output=True
-    )
+    subprocess.run([sys.executable, "-m", "frontdesk", "migrate"], env=env, cwd=data, check=True, capture_output=True)
 
 
 def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:

@@ -62,7 +62,7 @@ def run_case(mode: str, seconds: int, tmp: Path, *, warmup: int = 2) -> dict[str
         "FRONTDESK_RATE_LIMIT_REQUEST_INFO": "1000000/second",
         "FRONTDESK_RETRY_SCHEDULE": "0,5,300,1800",
     }
-    server = start([PYTHON, "-m", "frontdesk.cli", "serve", "--port", str(port)], env=env, core=0)
+    server = start([PYTHON, "-m", "frontdesk", "serve", "--port", str(port)], env=env, core=0)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/healthz")

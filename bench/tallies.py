@@ -39,9 +39,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from frontdesk import tables  # noqa: E402
 from frontdesk.app import create_app  # noqa: E402
-from frontdesk.db import migrate  # noqa: E402
+from frontdesk.db import tables  # noqa: E402
+from frontdesk.db.migrate import migrate  # noqa: E402
 from frontdesk.settings import Settings  # noqa: E402
 
 TODAY = dt.date(2026, 11, 20)
@@ -139,7 +139,7 @@ async def measure(url: str, data_dir: Path, runs: int) -> list[tuple[str, float,
         run_worker=False,
     )
     app = create_app(settings, clock=lambda: NOW)
-    db = app.state.db
+    db = app.state.services.db
     async with app.router.lifespan_context(app):
         async with db.write() as conn:
             staff_id = (await conn.execute(sa.select(tables.staff.c.id))).scalar_one()

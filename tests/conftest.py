@@ -1,17 +1,19 @@
-"""Shared fixtures: a fresh site per test, on real SQLite and (when enabled) real PostgreSQL.
+"""Fixtures only (helpers are in `support.py`): a fresh site per test, on real SQLite and real PostgreSQL.
 
-- `settings` builds test settings: a temp data dir, the demo content, no time
-  trap, generous rate limits, no in-process worker unless a test asks for one.
-- `database_url` is parametrized: every test that touches the database runs on
-  SQLite, and again on PostgreSQL when FRONTDESK_TEST_DATABASE_URL is set
-  (`.ci/run` sets it). Each test starts from an empty, fully migrated schema.
+- `settings` builds test settings: a temp data dir, the demo content, no time trap, generous rate limits,
+  no in-process worker unless a test asks for one.
+- `database_url` is parametrized: every test that touches the database runs on SQLite, and again on
+  PostgreSQL when FRONTDESK_TEST_DATABASE_URL is set (`.ci/run` sets it). Each test starts from an empty,
+  fully migrated schema.
 - `client` is Starlette's TestClient (httpx2 underneath) running the lifespan.
 - `clock` is a settable clock injected into the app for expiry tests.
+- `live_server`, `browser` and `page`: a real uvicorn, and real headless Chromium.
+- `staff_client(role)` signs the `client` in as a staff user of that role.
+- `receiver`: a real webhook receiver on 127.0.0.1 (`receiver.py`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -19,39 +21,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
-from support import run_async
-
-ROOT = Path(__file__).resolve().parents[1]
-DEMO_CONTENT = ROOT / "content"
-PG_URL = os.environ.get("FRONTDESK_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
-TEST_SECRET = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-# .ci/run sets this: there, a test that would skip for a missing server or browser fails instead.
-STRICT = os.environ.get("FRONTDESK_TEST_STRICT", "") not in ("", "0")
-
-
-def need(reason: str) -> None:
-    """Skip with a clear reason, or fail when every part is required (CI)."""
-    if STRICT:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
-
-
-class FakeClock:
-    """A clock tests can move: `clock.advance(minutes=31)`."""
-
-    def __init__(self, start: dt.datetime | None = None) -> None:
-        self.now = start or dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
+from receiver import receiver  # noqa: F401  (a fixture)
+from support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO_CONTENT,
+    FUZZ_STATS,
+    PG_URL,
+    STAFF_PASSWORD,
+    TEST_SECRET,
+    FakeClock,
+    LiveServer,
+    add_staff,
+    in_thread,
+    need,
+    run_async,
+    sign_in,
+)
 
 
 @pytest.fixture
@@ -62,28 +54,20 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate one SQLite file per session; each test copies it (much faster than migrating per test)."""
-    from frontdesk.db import migrate
+    from frontdesk.db.migrate import migrate
 
     path = tmp_path_factory.mktemp("template") / "frontdesk.db"
-    _in_thread(migrate, f"sqlite+aiosqlite:///{path}")
+    in_thread(migrate, f"sqlite+aiosqlite:///{path}")
     return path
 
 
 @pytest.fixture(scope="session")
 def pg_migrated() -> str:
-    from frontdesk.db import migrate
+    from frontdesk.db.migrate import migrate
 
     _reset_pg_schema(PG_URL)
-    _in_thread(migrate, PG_URL)
+    in_thread(migrate, PG_URL)
     return PG_URL
-
-
-def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """Alembic's env calls asyncio.run(); keep it off the main thread (see support.run_async)."""
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args).result()
 
 
 def _reset_pg_schema(url: str) -> None:
@@ -103,7 +87,7 @@ def _reset_pg_schema(url: str) -> None:
 def _truncate_pg(url: str) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from frontdesk.tables import metadata
+    from frontdesk.db.tables import metadata
 
     async def run() -> None:
         engine = create_async_engine(url)
@@ -123,7 +107,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         return f"sqlite+aiosqlite:///{path}"
     if not PG_URL:
         need("PostgreSQL tests need FRONTDESK_TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
-    url = request.getfixturevalue("pg_migrated")
+    url: str = request.getfixturevalue("pg_migrated")
     _truncate_pg(url)
     return url
 
@@ -171,36 +155,6 @@ def content_dir(tmp_path: Path) -> Path:
     return target
 
 
-class LiveServer:
-    """The app under a real uvicorn on 127.0.0.1, in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        import threading
-
-        import uvicorn
-
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        import time
-
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("live server did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
 @pytest.fixture
 def live_server(make_settings: Callable[..., Settings], clock: FakeClock) -> Iterator[LiveServer]:
     """A real server; its public URL is its own address, so absolute links point back at it."""
@@ -216,19 +170,6 @@ def live_server(make_settings: Callable[..., Settings], clock: FakeClock) -> Ite
     server.database_url = settings.database_url
     with server as running:
         yield running
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="session")
@@ -258,15 +199,6 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-# --- Staff area (issue 4) -------------------------------------------------------------------------
-# `staff_client("viewer" | "admin")` signs the `client` in as a staff user of that role (created on
-# first use, as viewer@staff.example / admin@staff.example) and returns it. Calling it again with another
-# role signs the same client in as that user instead. `in_app(client, fn, *args)` runs
-# `await fn(app, *args)` on the app's own event loop, so tests can use `app.state.db` directly.
-
-STAFF_PASSWORD = "correct horse battery staple"
-
-
 @pytest.fixture(scope="session")
 def staff_password_hash() -> str:
     """One Argon2id hash per test session: hashing costs ~0.2 s, so tests share it."""
@@ -275,36 +207,11 @@ def staff_password_hash() -> str:
     return hash_password(STAFF_PASSWORD)
 
 
-def in_app(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
-    async def call() -> Any:
-        return await fn(client.app, *args)
-
-    assert client.portal is not None, "use the client inside its `with` block (the `client` fixture is)"
-    return client.portal.call(call)
-
-
-def add_staff(client: TestClient, email: str, role: str, password_hash: str) -> None:
-    """Create a staff account directly in the app's database (no-op if it exists)."""
-    import sqlalchemy as sa
-
-    from frontdesk import tables
-    from frontdesk.staff import accounts
-
-    async def create(app: Any) -> None:
-        async with app.state.db.read() as conn:
-            found = (await conn.execute(sa.select(tables.staff.c.id).where(tables.staff.c.email == email))).first()
-        if found is None:
-            await accounts.create(app.state.db, email, role, password_hash, now=app.state.clock())
-
-    in_app(client, create)
-
-
-def sign_in(client: TestClient, email: str, password: str = STAFF_PASSWORD) -> Any:
-    return client.post("/staff/login", data={"email": email, "password": password})
-
-
 @pytest.fixture
 def staff_client(client: TestClient, staff_password_hash: str) -> Callable[..., TestClient]:
+    """`staff_client("viewer" | "admin")` signs `client` in as viewer@staff.example / admin@staff.example
+    (created on first use) and returns it; calling it again with another role signs in as that user."""
+
     def signed_in(role: str = "admin", email: str | None = None) -> TestClient:
         email = email or f"{role}@staff.example"
         add_staff(client, email, role, staff_password_hash)
@@ -316,16 +223,10 @@ def staff_client(client: TestClient, staff_password_hash: str) -> Callable[..., 
     return signed_in
 
 
-# A real webhook receiver (uvicorn on 127.0.0.1) for delivery tests; see tests/receiver.py.
 # ---- hypothesis: the fuzz suite's budget ------------------------------------------------------------------
 # `HYPOTHESIS_PROFILE=ci` (set by .ci/run) runs the full budget: 350 cases per fuzz test, over 2,000 in all on
 # SQLite alone. Locally the default "dev" profile keeps a run short. The generated app is shared by the cases
 # of one test on purpose (a fresh site per case would be far too slow), hence the suppressed health check.
-from hypothesis import HealthCheck  # noqa: E402
-from hypothesis import settings as hypothesis_settings  # noqa: E402
-
-from receiver import receiver  # noqa: E402, F401
-
 _FUZZ_COMMON: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -337,13 +238,10 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """After a run that included the fuzz suite: how many cases ran, and what they got."""
-    import sys
-
-    stats = getattr(sys.modules.get("test_fuzz"), "STATS", None)
-    if stats and sum(stats["cases"].values()):
-        total = sum(stats["cases"].values())
+    if sum(FUZZ_STATS["cases"].values()):
+        total = sum(FUZZ_STATS["cases"].values())
         terminalreporter.write_sep("-", f"fuzz: {total} generated requests")
-        for test, n in sorted(stats["cases"].items()):
+        for test, n in sorted(FUZZ_STATS["cases"].items()):
             terminalreporter.write_line(f"  {test}: {n}")
-        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(stats["status"].items()))
+        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(FUZZ_STATS["status"].items()))
         terminalreporter.write_line(f"  statuses: {statuses}")

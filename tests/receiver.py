@@ -59,6 +59,7 @@ class Receiver:
         self.messages: dict[str, list[Received]] = defaultdict(list)  # accepted (2xx) deliveries by webhook-id
         self.requests: list[tuple[str, str]] = []  # (webhook-id, answer) for every request, in order
         self.rejected = 0  # requests whose signature did not verify
+        self.rejections: list[str] = []  # why, for the assertion message
         self._release = threading.Event()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -111,8 +112,9 @@ class Receiver:
         msg_id = headers.get("webhook-id", "")
         try:
             payload = Webhook(self.secret).verify(body.decode(), headers)
-        except WebhookVerificationError:
+        except WebhookVerificationError as exc:
             self.rejected += 1
+            self.rejections.append(f"{exc} (body {len(body)} bytes)")
             await self._answer(send, 400, b"bad signature")
             return
         answer = self._next_answer()

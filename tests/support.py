@@ -1,13 +1,76 @@
-"""Small helpers shared by tests (import with `from support import ...`)."""
+"""Helpers shared by the tests: import them (`from support import ...`); `conftest.py` holds only fixtures.
+
+- the environment: `PG_URL`, `REDIS_URL`, `STRICT` and `need()` (skip locally, fail in CI);
+- time and threads: `FakeClock`, `run_async` and `run`;
+- the database: `db_rows`, `read`, `write`, `empty_pg_database`;
+- forms: `token` (the time-trap token of a form page) and `post_lead`;
+- records: `accept_lead`, and `decide` (a moderation decision as the staff page makes it);
+- staff: `STAFF_PASSWORD`, `add_staff`, `sign_in`, `in_app`;
+- servers and browsers: `LiveServer`, `read_response` (a raw socket's answer), `FakeSiteverify` (Turnstile), `CHROMIUM`, `CHROMIUM_ARGS`;
+- `FUZZ_STATS`, filled by the fuzz suite and summed up at the end of the run.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import datetime as dt
+import json
+import os
+import re
+import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+import pytest
 
 T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_CONTENT = ROOT / "content"
+PG_URL = os.environ.get("FRONTDESK_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "")
+TEST_SECRET = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+# .ci/run sets this: there, a test that would skip for a missing server or browser fails instead.
+STRICT = os.environ.get("FRONTDESK_TEST_STRICT", "") not in ("", "0")
+STAFF_PASSWORD = "correct horse battery staple"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# How many requests the fuzz suite generated, per test and per status; conftest prints it at the end.
+FUZZ_STATS: dict[str, Counter[Any]] = {"cases": Counter(), "status": Counter()}
+
+
+def need(reason: str) -> None:
+    """Skip with a clear reason, or fail when every part is required (CI)."""
+    if STRICT:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+class FakeClock:
+    """A clock tests can move: `clock.advance(minutes=31)`."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
 
 
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
@@ -19,6 +82,20 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
     """
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(factory())).result()  # type: ignore[arg-type]
+
+
+def run(coro: Awaitable[T]) -> T:
+    """`run_async` for a coroutine object that is already made."""
+    return run_async(lambda: coro)
+
+
+def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Call `fn(*args)` in a worker thread (Alembic's env calls asyncio.run(), as the CLI does)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+# -- the database ------------------------------------------------------------------------------------------
 
 
 def db_rows(database_url: str, table: Any, *where: Any) -> list[Any]:
@@ -38,10 +115,27 @@ def db_rows(database_url: str, table: Any, *where: Any) -> list[Any]:
     return run_async(go)
 
 
-def empty_pg_database(url: str, name: str) -> str:
-    """A freshly created, empty PostgreSQL database next to the test database; returns its URL."""
+async def write(db: Any, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """`await fn(conn, *args, **kwargs)` in one write transaction, as a view or command would run it."""
+    async with db.write() as conn:
+        return await fn(conn, *args, **kwargs)
+
+
+async def read(db: Any, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """`await fn(conn, *args, **kwargs)` on a read connection."""
+    async with db.read() as conn:
+        return await fn(conn, *args, **kwargs)
+
+
+def empty_pg_database(url: str, suffix: str) -> str:
+    """A freshly created, empty PostgreSQL database next to the test database; returns its URL.
+
+    Its name is the test database's plus `suffix`, so suites that run at once on their own databases
+    (`test_a`, `test_b`) never share it.
+    """
     import sqlalchemy as sa
 
+    name = f"{sa.engine.make_url(url).database}_{suffix}"
     async def go() -> None:
         import asyncpg
 
@@ -57,3 +151,186 @@ def empty_pg_database(url: str, name: str) -> str:
 
     run_async(go)
     return str(sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False))
+
+
+# -- forms and records -------------------------------------------------------------------------------------
+
+
+def token(client: Any, path: str = "/request-info") -> str:
+    """The time-trap token (`_t`) of the form on `path`, as a browser would send it back."""
+    found = re.search(r'name="_t" value="([^"]+)"', client.get(path).text)
+    assert found is not None, f"no form token on {path}"
+    return found.group(1)
+
+
+LEAD_FIELDS = {
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "phone": "+1 605-555-0111",
+    "company": "Analytical Engines",
+    "interest": "business",
+    "office": "sioux-falls-agency",
+    "message": "Please call me about business cover.",
+    "consent": "yes",
+    "page": "/offices/sioux-falls-agency",
+    "fax": "",
+}
+
+
+def post_lead(client: Any, *, headers: dict[str, str] | None = None, **overrides: Any) -> Any:
+    """POST a valid Request Info form (with a fresh token); `name=None` leaves a field out."""
+    data: dict[str, Any] = {"_t": token(client), **LEAD_FIELDS, **overrides}
+    return client.post("/request-info", data={k: v for k, v in data.items() if v is not None}, headers=headers)
+
+
+async def accept_lead(db: Any, *, name: str = "Ada Lovelace", now: dt.datetime | None = None, **more: Any) -> Any:
+    """Store a lead straight through `submissions.accept`, as the Request Info view does; returns `Accepted`."""
+    from frontdesk.clock import utcnow
+    from frontdesk.records import submissions
+
+    return await submissions.accept(
+        db,
+        kind="lead",
+        data={"name": name, "email": "ada@example.com"},
+        email="ada@example.com",
+        now=now or utcnow(),
+        **more,
+    )
+
+
+async def decide(db: Any, comment_id: str, action: str, *, actor: str, now: Any) -> Any:
+    """A staff moderation decision as `/staff/comments` makes it: the decision and its audit entry, one transaction."""
+    from frontdesk import audit
+    from frontdesk.records import moderation
+
+    async with db.write() as conn:
+        decision = await moderation.decide(conn, comment_id, action, actor=actor, now=now)
+        if decision is not None:
+            await audit.record(conn, at=now, actor=actor, action=f"comment.{action}", target=comment_id)
+        return decision
+
+
+# -- staff -------------------------------------------------------------------------------------------------
+
+
+def in_app(client: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """`await fn(app, *args)` on the app's own event loop, so a test can use the app's database directly."""
+
+    async def call() -> Any:
+        return await fn(client.app, *args)
+
+    assert client.portal is not None, "use the client inside its `with` block (the `client` fixture is)"
+    return client.portal.call(call)
+
+
+def add_staff(client: Any, email: str, role: str, password_hash: str) -> None:
+    """Create a staff account directly in the app's database (no-op if it exists)."""
+    import sqlalchemy as sa
+
+    from frontdesk.db import tables
+    from frontdesk.staff import accounts
+
+    async def create(app: Any) -> None:
+        services = app.state.services
+        async with services.db.write() as conn:
+            found = (await conn.execute(sa.select(tables.staff.c.id).where(tables.staff.c.email == email))).first()
+            if found is None:
+                await accounts.create(conn, email, role, password_hash, now=services.clock())
+
+    in_app(client, create)
+
+
+def sign_in(client: Any, email: str, password: str = STAFF_PASSWORD) -> Any:
+    return client.post("/staff/login", data={"email": email, "password": password})
+
+
+# -- servers -----------------------------------------------------------------------------------------------
+
+
+class LiveServer:
+    """The app under a real uvicorn on 127.0.0.1, in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        import threading
+
+        import uvicorn
+
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = ""
+        self.database_url = ""
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+TURNSTILE_SITEKEY = "1x00000000000000000000AA"
+TURNSTILE_SECRET = "1x0000000000000000000000000000000AA"
+
+
+class FakeSiteverify:
+    """Answers like Cloudflare's siteverify: tokens starting with "good" pass, others fail."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, list[str]]] = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                form = parse_qs(self.rfile.read(length).decode())
+                outer.calls.append(form)
+                ok = form.get("secret") == [TURNSTILE_SECRET] and form.get("response", [""])[0].startswith("good")
+                body = {"success": ok, "error-codes": [] if ok else ["invalid-input-response"]}
+                raw = json.dumps(body).encode() if outer.status == 200 else b"oops"
+                self.send_response(outer.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/turnstile/v0/siteverify"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeSiteverify:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def read_response(sock: Any, timeout: float = 10) -> bytes:
+    """Everything a raw socket receives until the server closes it (or `timeout` passes in silence)."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data

@@ -17,13 +17,12 @@ Frontdesk add later (staff sign-in, blog comments) are discovered from the
 app's routes and fuzzed by `test_every_post_route`.
 
 The budget is the hypothesis profile: `HYPOTHESIS_PROFILE=ci` runs 350 cases
-per test (see conftest.py); `STATS` feeds the count printed after the run.
+per test (see conftest.py); `STATS` (support.FUZZ_STATS) feeds the count printed after the run.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_from_bytes
@@ -33,9 +32,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.routing import Route
 
-from frontdesk import tables
+from frontdesk.db import tables
+from support import FUZZ_STATS, token
 
-STATS: dict[str, Counter[Any]] = {"cases": Counter(), "status": Counter()}
+STATS = FUZZ_STATS
 
 JOB = "licensed-insurance-agent"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -171,12 +171,12 @@ def snapshot(client: Any) -> tuple[int, ...]:
     app = client.app
 
     async def counts() -> tuple[int, ...]:
-        async with app.state.db.read() as conn:
+        async with app.state.services.db.read() as conn:
             return tuple(
                 [(await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one() for t in WATCHED]
             )
 
-    uploads_dir: Path = app.state.settings.uploads_dir
+    uploads_dir: Path = app.state.services.settings.uploads_dir
     files = len(list(uploads_dir.iterdir())) if uploads_dir.exists() else 0
     return (*client.portal.call(counts), files)
 
@@ -192,10 +192,6 @@ def send(client: Any, test: str, method: str, path: str, body: bytes, headers: d
     assert "Traceback" not in text and 'File "/' not in text
     if 400 <= r.status_code < 500:
         assert after == before, f"{r.status_code} for rejected input, yet something was stored: {before} -> {after}"
-
-
-def token(client: Any, path: str = "/request-info") -> bytes:
-    return re.search(r'name="_t" value="([^"]+)"', client.get(path).text).group(1).encode()
 
 
 CONTENT_TYPES = st.sampled_from(
@@ -216,7 +212,7 @@ CONTENT_TYPES = st.sampled_from(
 
 def lead_base(client: Any) -> dict[str, bytes]:
     return {
-        "_t": token(client),
+        "_t": token(client).encode(),
         "name": b"Ada Lovelace",
         "email": b"ada@example.com",
         "interest": b"business",
@@ -239,7 +235,7 @@ def test_request_info(client, data):
 @given(data=st.data())
 def test_apply(client, data):
     base = {
-        "_t": token(client, f"/careers/{JOB}/apply"),
+        "_t": token(client, f"/careers/{JOB}/apply").encode(),
         "name": b"Grace Hopper",
         "email": b"grace@example.com",
         "phone": b"605 555 0123",
@@ -253,7 +249,13 @@ def test_apply(client, data):
 
 @given(data=st.data())
 def test_feedback(client, data):
-    base = {"_t": token(client, "/offices"), "page": b"/offices", "helpful": b"no", "reason": b"other", "fax": b""}
+    base = {
+        "_t": token(client, "/offices").encode(),
+        "page": b"/offices",
+        "helpful": b"no",
+        "reason": b"other",
+        "fax": b"",
+    }
     pairs = data.draw(mutated(base))
     if data.draw(st.booleans()):
         body, ctype = data.draw(multipart(pairs))

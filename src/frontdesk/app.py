@@ -1,19 +1,21 @@
-"""The application factory: `create_app(settings)` wires routes, middleware and lifespan.
+"""The application factory: `create_app(settings)` wires the services, each area's routes, the middleware
+and the lifespan.
 
-Everything long-lived is created here or in the lifespan and hung on
-`app.state`: the settings, the current content snapshot, the templates, the
-static assets, the database, the outgoing HTTP client and the delivery worker.
-Tests call `create_app(test_settings, clock=fake_clock)` and get a complete,
-isolated site.
+Everything long-lived is built here, once, into one typed `Services` object (`services.py`): the settings,
+the content store, the templates, the database and the page cache; the lifespan adds what needs an event
+loop (the rate limiter, the Turnstile verifier, the in-process delivery worker) and closes all of it at
+shutdown. Tests call `create_app(test_settings, clock=fake_clock)` and get a complete, isolated site.
+
+The middleware, outermost first: the guard's (`guard.middleware()`: security headers, request shape,
+cross-origin refusal, body caps), then the attribution cookie on landings, then the page cache's fast
+path, which answers a GET for a URL it has filed before any routing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
-import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,104 +23,38 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
-from starlette.templating import Jinja2Templates
+from starlette.routing import BaseRoute, Route
 
-from frontdesk import (
-    __version__,
-    careers,
-    comment_views,
-    insights,
-    metrics,
-    outbox,
-    pages,
-    ratelimit,
-    reload,
-    spam,
-    staff,
-    views,
-)
-from frontdesk.assets import Assets
-from frontdesk.attribution import AttributionMiddleware
-from frontdesk.bodylimit import BodyLimitMiddleware
+from frontdesk import __version__, guard, ops
+from frontdesk.clock import Clock, utcnow
 from frontdesk.content import Content, load_content
-from frontdesk.csrf import CrossOriginMiddleware
+from frontdesk.content import reload as content_reload
+from frontdesk.content.reload import ContentStore
 from frontdesk.db import Database
+from frontdesk.delivery import outbox
+from frontdesk.delivery.files import ResumeLinks
+from frontdesk.errors import error_page
+from frontdesk.guard import ratelimit, spam
+from frontdesk.intake import application, comment_form, feedback, request_info
+from frontdesk.intake.attribution import AttributionMiddleware
 from frontdesk.pagecache import PageCache, PageCacheMiddleware
-from frontdesk.security import SecurityHeadersMiddleware
+from frontdesk.public import careers, crawlers, insights, offices, pages
+from frontdesk.public.assets import Assets
+from frontdesk.public.rendering import register_slots
+from frontdesk.services import Services, Started
 from frontdesk.settings import Settings, ensure_secret_key
-from frontdesk.shape import RequestShapeMiddleware
-
-log = logging.getLogger("frontdesk")
-
-Clock = Callable[[], dt.datetime]
+from frontdesk.staff.routes import routes as staff_routes
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _resource_dir(name: str) -> Path:
+def resource_dir(name: str) -> Path:
     """templates/ and static/ live at the repo root, or inside the package once built as a wheel."""
     packaged = Path(__file__).parent / name
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / name
 
 
-ERROR_TITLES = {
-    400: ("Bad request", "We could not understand that request."),
-    403: ("Forbidden", "That request was refused."),
-    404: ("Page not found", "We could not find that page. It may have moved."),
-    405: ("Method not allowed", "That page does not accept this kind of request."),
-    408: ("Request timeout", "The request took too long to arrive. Please try again."),
-    410: ("Gone", "That page is no longer available."),
-    413: ("Too large", "What you sent is larger than we accept."),
-    415: ("Unsupported format", "That request was sent in a format we do not accept."),
-    422: ("Check your input", "Some of what you sent needs another look."),
-    429: ("Too many requests", "Please wait a little and try again."),
-    431: ("Request headers too large", "The request's headers are too large."),
-    500: ("Something went wrong", "An error on our side stopped this page. Please try again shortly."),
-    503: ("Temporarily unavailable", "Please try again in a moment."),
-}
-
-
-def wants_json(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept and "text/html" not in accept
-
-
-async def error_page(request: Request, exc: Exception) -> Response:
-    """One handler for every error: the site's layout for browsers, JSON for scripts, never a traceback."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if status == 500:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    title, text = ERROR_TITLES.get(status, ("Error", "That request could not be completed."))
-    if isinstance(exc, HTTPException) and exc.detail and exc.detail != title and status != 500:
-        text = str(exc.detail)
-    headers = {"Cache-Control": "no-store"}
-    if isinstance(exc, HTTPException) and exc.headers:
-        headers.update(exc.headers)
-    if wants_json(request) or request.url.path.endswith((".json", ".csv")):
-        return JSONResponse({"error": title, "detail": text}, status_code=status, headers=headers)
-    if status in (204, 304):
-        return Response(status_code=status, headers=headers)
-    try:
-        return pages.render(
-            request,
-            "errors/error.html",
-            {"title": title, "message": text, "status": status, "robots": "noindex"},
-            status_code=status,
-            headers=headers,
-        )
-    except Exception:  # the layout itself failed: still no traceback
-        log.exception("error page failed to render")
-        return PlainTextResponse(f"{status} {title}", status_code=status, headers=headers)
-
-
-def make_templates(settings: Settings, assets: Assets) -> Jinja2Templates:
+def make_templates(settings: Settings, assets: Assets) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_resource_dir("templates"))),
+        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -130,43 +66,60 @@ def make_templates(settings: Settings, assets: Assets) -> Jinja2Templates:
         version=__version__,
         turnstile_sitekey=settings.turnstile_sitekey,
     )
-    return Jinja2Templates(env=env)
+    return env
 
 
-def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | None = None) -> Starlette:
-    """Build the site. Raises `ContentError` or `SettingsError` before anything is served."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    content: Content | None = None,
+    reload_on_sighup: bool = False,
+) -> Starlette:
+    """Build the site. Raises `ContentError` or `SettingsError` before anything is served.
+
+    `reload_on_sighup`: SIGHUP re-reads the content (`frontdesk serve` asks for it with a single worker;
+    with several, uvicorn's supervisor owns SIGHUP).
+    """
     settings = ensure_secret_key(settings)
-    content = content or load_content(settings.content_dir)
-    assets = Assets(_resource_dir("static"))
+    store = ContentStore(content or load_content(settings.content_dir), settings.content_dir)
+    assets = Assets(resource_dir("static"))
     db = Database(settings.database_url)
     page_cache = PageCache(clock)
+    store.on_change(lambda _new: page_cache.clear())
+    register_slots(page_cache.slots, settings, clock)
+    services = Services(settings, clock, store, db, make_templates(settings, assets), page_cache)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(db.dispose)
-            for hook in app.state.startup_hooks:
-                await hook(app, stack)
+            stack.push_async_callback(db.dispose)  # last: everything below may still write
+            limiter = ratelimit.start(stack, settings)
+            turnstile = await spam.start(stack, settings)
+            await content_reload.start(stack, store, sighup=reload_on_sighup, poll=settings.reload_content)
+            worker = await outbox.start(stack, settings, db, clock) if settings.run_worker else None
+            services.started = Started(limiter=limiter, turnstile=turnstile, outbox=worker)
             yield {}
 
-    routes = [
+    routes: list[BaseRoute] = [
         *pages.routes,
+        *offices.routes,
         *careers.routes,
-        *views.routes,
         *insights.routes,
-        *comment_views.routes,
-        *staff.routes,
+        *crawlers.routes,
+        *request_info.routes,
+        *application.routes,
+        *feedback.routes,
+        *comment_form.routes,
+        *staff_routes,
+        *ResumeLinks(settings, db, clock).routes(),
         Route("/static/{path:path}", assets.serve, name="static"),
-        Route("/metrics", metrics.endpoint, name="metrics"),
+        *ops.routes(),
     ]
     middleware = [
-        Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
-        # Malformed requests first, then forgery (nothing of a forged request is read), then the body cap.
-        Middleware(RequestShapeMiddleware, render_error=error_page),
-        Middleware(CrossOriginMiddleware, trusted_origins=settings.trusted_origins, render_error=error_page),
-        Middleware(BodyLimitMiddleware, idle_timeout=settings.body_timeout_seconds, render_error=error_page),
+        *guard.middleware(settings, render_error=error_page),
         Middleware(AttributionMiddleware, secure=settings.https),
-        # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache.py.
+        # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache/.
         Middleware(PageCacheMiddleware, cache=page_cache),
     ]
     app = Starlette(
@@ -175,20 +128,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, content: Content | 
         lifespan=lifespan,
         exception_handlers={HTTPException: error_page, Exception: error_page},
     )
-    app.state.settings = settings
-    app.state.content = content
-    app.state.clock = clock
-    app.state.assets = assets
-    app.state.db = db
-    app.state.templates = make_templates(settings, assets)
-    app.state.page_cache = page_cache
-    page_cache.state = app.state
-    page_cache.slots.register(pages.FORM_TOKEN, pages.form_token_filler(app))
-    app.state.startup_hooks = []
-    app.state.startup_hooks += [ratelimit.startup, spam.startup]
-    app.state.startup_hooks.append(reload.startup_hook)  # SIGHUP and --reload-content
-    if settings.run_worker:
-        app.state.startup_hooks.append(outbox.startup_hook)
+    app.state.services = services
     return app
 
 

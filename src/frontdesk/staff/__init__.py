@@ -3,78 +3,12 @@
 Read it in this order:
 
 - `passwords.py`  Argon2id hashing, the password rules, the dummy hash for unknown accounts
-- `accounts.py`   staff accounts, sign-in with a per-account lockout
+- `accounts.py`   staff accounts, and counting sign-in attempts with a per-account lockout
 - `sessions.py`   server-side sessions (only a SHA-256 of the token is stored) and the cookie
-- `audit.py`      the audit log
 - `access.py`     the guard every staff route goes through (303 to login, 401, 403, no-store)
-- `ranges.py`, `chart.py`, `records.py`  date ranges, the SVG trend chart, read-only queries
-- `views_*.py`    the pages; `cli.py` the `frontdesk staff ...` commands
+- `ranges.py`, `chart.py`, `queries.py`  date ranges, the SVG trend chart, read-only queries
+- `views/`        the pages, one module per page family
+- `routes.py`     the whole area's routes, each with the role it needs
 
-`routes` below is the whole area; `app.py` mounts it with `*staff.routes`.
-Each route names the role it needs: `viewer` (tallies, overview, delivery
-health) or `admin` (also personal data, replays, spam, the audit log).
+Importing this package loads nothing: `frontdesk staff add` uses `accounts` without the web pages.
 """
-
-from __future__ import annotations
-
-from starlette.routing import Route
-
-from frontdesk.staff import (
-    views_comments,
-    views_deliveries,
-    views_feedback,
-    views_login,
-    views_overview,
-    views_records,
-)
-from frontdesk.staff.access import staff_route
-
-ADMIN = "admin"
-POST = ("POST",)
-
-routes: list[Route] = [
-    Route("/staff/login", views_login.login_form, methods=["GET"], name="staff_login"),
-    Route("/staff/login", views_login.login_submit, methods=["POST"], name="staff_login_submit"),
-    staff_route("/staff/logout", views_login.logout, methods=POST, name="staff_logout"),
-    staff_route("/staff", views_overview.overview, name="staff_overview"),
-    staff_route("/staff/feedback", views_feedback.tallies, name="staff_feedback"),
-    staff_route("/staff/feedback/page", views_feedback.page_detail, name="staff_feedback_page"),
-    staff_route("/staff/feedback.csv", views_feedback.export_csv, name="staff_feedback_csv"),
-    staff_route(
-        "/staff/feedback/comments/{vote_id:int}/triage", views_feedback.set_triage, methods=POST, name="staff_triage"
-    ),
-    staff_route("/staff/deliveries", views_deliveries.listing, name="staff_deliveries"),
-    staff_route("/staff/deliveries.json", views_deliveries.health_json, name="staff_deliveries_json"),
-    staff_route(
-        "/staff/deliveries/replay-failed",
-        views_deliveries.replay_failed,
-        role=ADMIN,
-        methods=POST,
-        name="staff_replay_failed",
-    ),
-    staff_route("/staff/deliveries/{delivery_id}", views_deliveries.detail, name="staff_delivery"),
-    staff_route(
-        "/staff/deliveries/{delivery_id}/replay",
-        views_deliveries.replay_one,
-        role=ADMIN,
-        methods=POST,
-        name="staff_replay",
-    ),
-    staff_route("/staff/endpoints/resume", views_deliveries.resume, role=ADMIN, methods=POST, name="staff_resume"),
-    staff_route("/staff/submissions", views_records.listing, role=ADMIN, name="staff_submissions"),
-    staff_route("/staff/submissions/{submission_id}", views_records.detail, role=ADMIN, name="staff_submission"),
-    staff_route("/staff/files/{upload_id}", views_records.download, role=ADMIN, name="staff_file"),
-    staff_route("/staff/spam", views_records.spam, role=ADMIN, name="staff_spam"),
-    staff_route(
-        "/staff/spam/{submission_id}/release", views_records.release, role=ADMIN, methods=POST, name="staff_release"
-    ),
-    staff_route("/staff/audit", views_overview.audit_log, role=ADMIN, name="staff_audit"),
-    staff_route("/staff/comments", views_comments.listing, role=ADMIN, name="staff_comments"),
-    staff_route(
-        "/staff/comments/{comment_id}/{action}",
-        views_comments.decide,
-        role=ADMIN,
-        methods=POST,
-        name="staff_comment_decide",
-    ),
-]

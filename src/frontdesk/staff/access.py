@@ -7,7 +7,7 @@
   routes and requests that ask for JSON, which get a 401 (a script cannot
   follow a sign-in form);
 - a signed-in user without the role gets a 403;
-- the user is available to the view as `request.state.staff`.
+- the user is available to the view as `user(request)`.
 
 Every answer from a staff route says `Cache-Control: no-store`: personal data
 must not stay in a browser's or a proxy's cache after sign-out. The role is
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from frontdesk import web
 from frontdesk.staff import sessions
 from frontdesk.staff.accounts import StaffUser
 
@@ -48,9 +50,7 @@ def safe_next(value: str | None) -> str:
 
 
 def _answers_401(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    json_wanted = "application/json" in accept and "text/html" not in accept
-    return request.url.path.endswith((".csv", ".json")) or json_wanted
+    return request.url.path.endswith((".csv", ".json")) or web.wants_json(request)
 
 
 def signed_out(request: Request, *, expired: bool = False) -> Response:
@@ -68,15 +68,40 @@ def signed_out(request: Request, *, expired: bool = False) -> Response:
         if expired:
             target += ("&" if "?" in target else "?") + "expired=1"
         response = RedirectResponse(target, status_code=303, headers={"Cache-Control": NO_STORE})
-    if expired or request.cookies.get(sessions.cookie_name(request.app.state.settings)):
-        sessions.clear_cookie(response, request.app.state.settings)
+    settings = web.services(request).settings
+    if expired or request.cookies.get(sessions.cookie_name(settings)):
+        sessions.clear_cookie(response, settings)
     return response
 
 
-async def current_staff(request: Request) -> sessions.Resolved:
-    settings = request.app.state.settings
-    token = request.cookies.get(sessions.cookie_name(settings))
-    return await sessions.resolve(request.app.state.db, token, now=request.app.state.clock(), settings=settings)
+@dataclass(frozen=True)
+class Resolved:
+    user: StaffUser | None
+    expired: bool  # a session existed but has timed out (so the login page can say so)
+
+
+async def current_staff(request: Request) -> Resolved:
+    """The signed-in user of this request's session cookie, or None (no, unknown, expired or disabled session).
+
+    One read per staff page; a write only to end a session that timed out, or to touch `last_seen`.
+    """
+    found = web.services(request)
+    token = request.cookies.get(sessions.cookie_name(found.settings))
+    if token is None or not sessions.usable_token(token):
+        return Resolved(None, False)
+    now = found.clock()
+    async with found.db.read() as conn:
+        row = await sessions.lookup(conn, token)
+    if row is None:
+        return Resolved(None, False)
+    if row.disabled or sessions.expired(row.created_at, row.last_seen, now, found.settings):
+        async with found.db.write() as conn:
+            await sessions.end(conn, token)
+        return Resolved(None, not row.disabled)
+    if sessions.due_for_touch(row.last_seen, now):
+        async with found.db.write() as conn:
+            await sessions.touch(conn, token, now=now)
+    return Resolved(StaffUser(row.id, row.email, row.role), False)
 
 
 def require(role: str) -> Callable[[View], View]:
@@ -115,33 +140,12 @@ def user(request: Request) -> StaffUser:
 
 def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
     """Render a page in the staff layout; never cached."""
+    found = web.services(request)
     ctx = {
-        "content": request.app.state.content,
+        "content": found.content.current,
         "path": request.url.path,
         "staff": getattr(request.state, "staff", None),
         **context,
     }
-    html = request.app.state.templates.get_template(template).render(request=request, **ctx)
+    html = found.templates.get_template(template).render(request=request, **ctx)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": NO_STORE})
-
-
-def int_param(request: Request, name: str, default: int, *, minimum: int = 1, maximum: int = 100_000) -> int:
-    """An integer query parameter, or a 400 that names it."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HTTPException(400, f"The {name} parameter must be a whole number.") from None
-    if not minimum <= value <= maximum:
-        raise HTTPException(400, f"The {name} parameter must be between {minimum} and {maximum}.")
-    return value
-
-
-def choice_param(request: Request, name: str, allowed: Sequence[str], default: str = "") -> str:
-    """A query parameter limited to known values, or a 400."""
-    value = request.query_params.get(name, default) or default
-    if value and value not in allowed:
-        raise HTTPException(400, f"Unknown {name}: choose one of {', '.join(allowed)}.")
-    return value

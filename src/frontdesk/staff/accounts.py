@@ -24,10 +24,9 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk import tables
-from frontdesk.db import Database
-from frontdesk.staff import audit, passwords
-from frontdesk.tables import Row
+from frontdesk import audit
+from frontdesk.db import tables
+from frontdesk.db.tables import Row
 
 ROLES = ("viewer", "admin")
 MAX_FAILURES = 5
@@ -50,11 +49,6 @@ class StaffUser:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
-
-
-def aware(value: dt.datetime) -> dt.datetime:
-    """SQLite hands timezone-aware columns back naive; Frontdesk stores them as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def normalize_email(email: str) -> str:
@@ -88,26 +82,24 @@ async def _by_email(conn: AsyncConnection, email: str, *, for_update: bool = Fal
 
 
 async def create(
-    db: Database, email: str, role: str, password_hash: str, *, now: dt.datetime, actor: str = "cli"
+    conn: AsyncConnection, email: str, role: str, password_hash: str, *, now: dt.datetime, actor: str = "cli"
 ) -> StaffUser:
-    """Add an account. `password_hash` comes from `passwords.hash_password`."""
+    """Add an account, with its audit entry. `password_hash` comes from `passwords.hash_password`."""
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     email = normalize_email(email)
-    async with db.write() as conn:
-        if await _by_email(conn, email) is not None:
-            raise AccountError(f"a staff account for {email} already exists")
-        result = await conn.execute(
-            s.insert().values(email=email, role=role, password_hash=password_hash, created_at=now, disabled=False)
-        )
-        await audit.record(conn, at=now, actor=actor, action="staff.add", target=email, detail=f"role {role}")
+    if await _by_email(conn, email) is not None:
+        raise AccountError(f"a staff account for {email} already exists")
+    result = await conn.execute(
+        s.insert().values(email=email, role=role, password_hash=password_hash, created_at=now, disabled=False)
+    )
+    await audit.record(conn, at=now, actor=actor, action="staff.add", target=email, detail=f"role {role}")
     assert result.inserted_primary_key is not None
     return StaffUser(int(result.inserted_primary_key[0]), email, role)
 
 
-async def all_accounts(db: Database) -> list[Row]:
-    async with db.read() as conn:
-        return list(await conn.execute(sa.select(s).order_by(s.c.email)))
+async def all_accounts(conn: AsyncConnection) -> list[Row]:
+    return list(await conn.execute(sa.select(s).order_by(s.c.email)))
 
 
 async def _require(conn: AsyncConnection, email: str) -> Row:
@@ -117,72 +109,77 @@ async def _require(conn: AsyncConnection, email: str) -> Row:
     return row
 
 
-async def set_disabled(db: Database, email: str, disabled: bool, *, now: dt.datetime, actor: str = "cli") -> None:
-    """Disable (and sign out everywhere) or re-enable an account."""
-    async with db.write() as conn:
-        row = await _require(conn, email)
-        await conn.execute(s.update().where(s.c.id == row.id).values(disabled=disabled))
-        if disabled:
-            await conn.execute(tables.staff_sessions.delete().where(tables.staff_sessions.c.staff_id == row.id))
-        action = "staff.disable" if disabled else "staff.enable"
-        await audit.record(conn, at=now, actor=actor, action=action, target=row.email)
+async def set_disabled(
+    conn: AsyncConnection, email: str, disabled: bool, *, now: dt.datetime, actor: str = "cli"
+) -> None:
+    """Disable (and sign out everywhere) or re-enable an account, with its audit entry."""
+    row = await _require(conn, email)
+    await conn.execute(s.update().where(s.c.id == row.id).values(disabled=disabled))
+    if disabled:
+        await conn.execute(tables.staff_sessions.delete().where(tables.staff_sessions.c.staff_id == row.id))
+    action = "staff.disable" if disabled else "staff.enable"
+    await audit.record(conn, at=now, actor=actor, action=action, target=row.email)
 
 
 async def set_password_hash(
-    db: Database, email: str, password_hash: str, *, now: dt.datetime, actor: str = "cli"
+    conn: AsyncConnection, email: str, password_hash: str, *, now: dt.datetime, actor: str = "cli"
 ) -> None:
     """Replace a password, lift any lockout, and end the account's sessions (a stolen cookie dies with it)."""
-    async with db.write() as conn:
-        row = await _require(conn, email)
-        await conn.execute(
-            s.update()
-            .where(s.c.id == row.id)
-            .values(password_hash=password_hash, failed=0, lockouts=0, locked_until=None)
-        )
-        await conn.execute(tables.staff_sessions.delete().where(tables.staff_sessions.c.staff_id == row.id))
-        await audit.record(conn, at=now, actor=actor, action="staff.set_password", target=row.email)
+    row = await _require(conn, email)
+    await conn.execute(
+        s.update().where(s.c.id == row.id).values(password_hash=password_hash, failed=0, lockouts=0, locked_until=None)
+    )
+    await conn.execute(tables.staff_sessions.delete().where(tables.staff_sessions.c.staff_id == row.id))
+    await audit.record(conn, at=now, actor=actor, action="staff.set_password", target=row.email)
 
 
-async def authenticate(db: Database, email: str, password: str, *, now: dt.datetime) -> StaffUser | None:
-    """Check a sign-in. Returns the user, or None for every kind of refusal (see the module docstring)."""
-    email = email.strip().lower()[:320]
-    async with db.read() as conn:
-        row = await _by_email(conn, email)
-    # The slow part runs outside any transaction, so a sign-in never holds the database's write lock.
-    matches = await passwords.verify_or_dummy(row.password_hash if row is not None else None, password)
-    new_hash = None
-    if matches and row is not None and passwords.needs_rehash(row.password_hash):
-        new_hash = await passwords.rehash(password)
-    async with db.write() as conn:
-        if row is None:
-            await audit.record(conn, at=now, actor=_typed(email), action="login.failed", detail="unknown account")
-            return None
-        row = await _by_email(conn, email, for_update=True)  # fresh counters, locked on PostgreSQL
-        if row is None:
-            return None
-        if row.disabled:
-            await audit.record(conn, at=now, actor=email, action="login.failed", detail="account disabled")
-            return None
-        if row.locked_until is not None and aware(row.locked_until) > now:
-            # Attempts during a lockout neither count nor extend it: the owner gets back in when it ends.
-            await audit.record(conn, at=now, actor=email, action="login.failed", detail="account locked")
-            return None
-        if not matches:
-            failed = row.failed + 1
-            values: dict[str, Any] = {"failed": failed}
-            if failed >= MAX_FAILURES:
-                lockouts = row.lockouts + 1
-                until = now + lock_duration(lockouts)
-                values = {"failed": 0, "lockouts": lockouts, "locked_until": until}
-                await audit.record(
-                    conn, at=now, actor=email, action="login.locked", detail=f"until {until:%Y-%m-%d %H:%M} UTC"
-                )
-            await conn.execute(s.update().where(s.c.id == row.id).values(**values))
-            await audit.record(conn, at=now, actor=email, action="login.failed", detail="wrong password")
-            return None
-        values = {"failed": 0, "lockouts": 0, "locked_until": None}
-        if new_hash is not None:
-            values["password_hash"] = new_hash
+def sign_in_email(email: str) -> str:
+    """The email as typed on the sign-in form, as accounts are looked up by it (trimmed, lower-cased, bounded)."""
+    return email.strip().lower()[:320]
+
+
+async def find(conn: AsyncConnection, email: str) -> Row | None:
+    """The account for a sign-in, read before the password is checked (outside any write transaction)."""
+    return await _by_email(conn, sign_in_email(email))
+
+
+async def record_sign_in(
+    conn: AsyncConnection, email: str, *, matches: bool, new_hash: str | None, now: dt.datetime
+) -> StaffUser | None:
+    """Count a sign-in attempt whose password was already checked; the user, or None for every kind of refusal.
+
+    Runs in the sign-in's write transaction (the password check, which is slow on purpose, runs before it,
+    outside any transaction, so a sign-in never holds the database's write lock). The counters are read
+    again here, locked on PostgreSQL, so two attempts at once count twice.
+    """
+    email = sign_in_email(email)
+    row = await _by_email(conn, email, for_update=True)
+    if row is None:
+        await audit.record(conn, at=now, actor=_typed(email), action="login.failed", detail="unknown account")
+        return None
+    if row.disabled:
+        await audit.record(conn, at=now, actor=email, action="login.failed", detail="account disabled")
+        return None
+    if row.locked_until is not None and row.locked_until > now:
+        # Attempts during a lockout neither count nor extend it: the owner gets back in when it ends.
+        await audit.record(conn, at=now, actor=email, action="login.failed", detail="account locked")
+        return None
+    if not matches:
+        failed = row.failed + 1
+        values: dict[str, Any] = {"failed": failed}
+        if failed >= MAX_FAILURES:
+            lockouts = row.lockouts + 1
+            until = now + lock_duration(lockouts)
+            values = {"failed": 0, "lockouts": lockouts, "locked_until": until}
+            await audit.record(
+                conn, at=now, actor=email, action="login.locked", detail=f"until {until:%Y-%m-%d %H:%M} UTC"
+            )
         await conn.execute(s.update().where(s.c.id == row.id).values(**values))
-        await audit.record(conn, at=now, actor=email, action="login.ok")
+        await audit.record(conn, at=now, actor=email, action="login.failed", detail="wrong password")
+        return None
+    values = {"failed": 0, "lockouts": 0, "locked_until": None}
+    if new_hash is not None:
+        values["password_hash"] = new_hash
+    await conn.execute(s.update().where(s.c.id == row.id).values(**values))
+    await audit.record(conn, at=now, actor=email, action="login.ok")
     return StaffUser(row.id, row.email, row.role)

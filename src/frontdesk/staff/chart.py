@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from frontdesk.feedback import DayCount
+from frontdesk.records.votes import DayCount
 
 WIDTH = 640
 HEIGHT = 260

@@ -5,10 +5,12 @@ Someone who reads the database (a backup, a replica) therefore cannot sign in
 as anyone, while the server can still look a session up in one indexed query.
 A session ends when it has been idle for `session_idle_minutes` (30) or has
 lasted `session_max_hours` (8) in all, whichever comes first; both are
-measured with the app's clock (`app.state.clock`), so tests can move time.
+measured with the app's clock, so tests can move time.
 
 To spare the database a write on every page view, `last_seen` is refreshed
-at most once a minute, so the idle limit holds to within that minute.
+at most once a minute, so the idle limit holds to within that minute. These
+functions take a connection; `access.py` opens the transactions (a read for
+every staff page, a write only to end or touch a session).
 
 The cookie is `HttpOnly` (scripts cannot read it), `SameSite=Strict` (no other
 site can make a browser send it) and `Path=/`. Over HTTPS it is also `Secure`
@@ -22,15 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from frontdesk import tables
-from frontdesk.db import Database
+from frontdesk.db import tables
+from frontdesk.db.tables import Row
 from frontdesk.settings import Settings
-from frontdesk.staff.accounts import StaffUser, aware
 
 COOKIE = "frontdesk_staff"
 TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -46,61 +47,50 @@ def token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Resolved:
-    user: StaffUser | None
-    expired: bool  # a session existed but has timed out (so the login page can say so)
-
-
-def _expired(created_at: dt.datetime, last_seen: dt.datetime, now: dt.datetime, settings: Settings) -> bool:
-    idle = now - aware(last_seen) > dt.timedelta(minutes=settings.session_idle_minutes)
-    too_old = now - aware(created_at) > dt.timedelta(hours=settings.session_max_hours)
+def expired(created_at: dt.datetime, last_seen: dt.datetime, now: dt.datetime, settings: Settings) -> bool:
+    idle = now - last_seen > dt.timedelta(minutes=settings.session_idle_minutes)
+    too_old = now - created_at > dt.timedelta(hours=settings.session_max_hours)
     return idle or too_old
 
 
-async def start(db: Database, user: StaffUser, *, now: dt.datetime, settings: Settings) -> str:
+def due_for_touch(last_seen: dt.datetime, now: dt.datetime) -> bool:
+    return now - last_seen >= TOUCH_EVERY
+
+
+async def start(conn: AsyncConnection, staff_id: int, *, now: dt.datetime, settings: Settings) -> str:
     """Open a session and return the cookie token. A new token at every sign-in prevents session fixation."""
     token = secrets.token_urlsafe(32)
-    async with db.write() as conn:
-        # Housekeeping: timed-out sessions are of no further use. Sign-ins are rare, so this keeps the
-        # (small) table clean without a background job.
-        oldest_alive = now - dt.timedelta(hours=settings.session_max_hours)
-        idle_since = now - dt.timedelta(minutes=settings.session_idle_minutes)
-        await conn.execute(ss.delete().where(sa.or_(ss.c.created_at < oldest_alive, ss.c.last_seen < idle_since)))
-        await conn.execute(ss.insert().values(id=token_id(token), staff_id=user.id, created_at=now, last_seen=now))
+    # Housekeeping: timed-out sessions are of no further use. Sign-ins are rare, so this keeps the
+    # (small) table clean without a background job.
+    oldest_alive = now - dt.timedelta(hours=settings.session_max_hours)
+    idle_since = now - dt.timedelta(minutes=settings.session_idle_minutes)
+    await conn.execute(ss.delete().where(sa.or_(ss.c.created_at < oldest_alive, ss.c.last_seen < idle_since)))
+    await conn.execute(ss.insert().values(id=token_id(token), staff_id=staff_id, created_at=now, last_seen=now))
     return token
 
 
-async def resolve(db: Database, token: str | None, *, now: dt.datetime, settings: Settings) -> Resolved:
-    """The signed-in user for a cookie token, or None (no, unknown, expired or disabled session)."""
-    if not token or len(token) > 100:
-        return Resolved(None, False)
-    sid = token_id(token)
+def usable_token(token: str | None) -> bool:
+    return bool(token) and len(token or "") <= 100
+
+
+async def lookup(conn: AsyncConnection, token: str) -> Row | None:
+    """The session of a cookie token with its account: created_at, last_seen, id, email, role, disabled."""
     st = tables.staff
-    async with db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(ss.c.created_at, ss.c.last_seen, st.c.id, st.c.email, st.c.role, st.c.disabled)
-                .join(st, st.c.id == ss.c.staff_id)
-                .where(ss.c.id == sid)
-            )
-        ).first()
-    if row is None:
-        return Resolved(None, False)
-    if row.disabled or _expired(row.created_at, row.last_seen, now, settings):
-        async with db.write() as conn:
-            await conn.execute(ss.delete().where(ss.c.id == sid))
-        return Resolved(None, not row.disabled)
-    if now - aware(row.last_seen) >= TOUCH_EVERY:
-        async with db.write() as conn:
-            await conn.execute(ss.update().where(ss.c.id == sid).values(last_seen=now))
-    return Resolved(StaffUser(row.id, row.email, row.role), False)
+    return (
+        await conn.execute(
+            sa.select(ss.c.created_at, ss.c.last_seen, st.c.id, st.c.email, st.c.role, st.c.disabled)
+            .join(st, st.c.id == ss.c.staff_id)
+            .where(ss.c.id == token_id(token))
+        )
+    ).first()
 
 
-async def end(db: Database, token: str | None) -> None:
-    if token:
-        async with db.write() as conn:
-            await conn.execute(ss.delete().where(ss.c.id == token_id(token)))
+async def touch(conn: AsyncConnection, token: str, *, now: dt.datetime) -> None:
+    await conn.execute(ss.update().where(ss.c.id == token_id(token)).values(last_seen=now))
+
+
+async def end(conn: AsyncConnection, token: str) -> None:
+    await conn.execute(ss.delete().where(ss.c.id == token_id(token)))
 
 
 def set_cookie(response: Response, token: str, settings: Settings) -> None:

@@ -1,0 +1,223 @@
+"""Content: the demo site (or yours) read from `content/` into immutable objects.
+
+The layout is the one Jekyll, Hugo and Eleventy editors know::
+
+    content/site.yaml          the agency, customer care, interests, categories
+    content/categories.yaml    optional: more insight categories (a list, or `categories:`)
+    content/offices/*.md       one office per file, YAML front matter + Markdown
+    content/careers/*.md       one posting per file
+    content/posts/*.md         one insight article per file
+
+`load_content(path)` validates everything and either returns a complete
+`Content` or raises `ContentError` listing every problem as
+``file: field: message``. There is never a half-loaded site: the server refuses
+to start, and a reload keeps the old content.
+
+Markdown is rendered once, at load (`markdown.py`), except job descriptions, which are rendered on first
+use so that a site with a thousand postings starts quickly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from frontdesk.content.markdown import render_markdown
+from frontdesk.content.models import (
+    CategoriesFile,
+    Content,
+    FileModel,
+    Job,
+    JobFile,
+    Office,
+    OfficeFile,
+    Post,
+    PostFile,
+    SiteFile,
+)
+
+# libyaml's loader, where PyYAML was built with it, parses front matter about ten times faster (start-up with
+# many postings); the pure-Python SafeLoader is the same language and the fallback.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (C or Python)
+
+
+class ContentError(Exception):
+    """The content directory holds a file that is missing, unreadable or invalid."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _format_error(rel: str, err: ValidationError) -> list[str]:
+    out = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(file)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        out.append(f"{rel}: {loc}: {msg}")
+    return out
+
+
+def _split_front_matter(text: str) -> tuple[Any, str]:
+    if not text.startswith("---"):
+        raise ValueError("missing YAML front matter (the file must start with ---)")
+    parts = re.split(r"^---[ \t]*$", text, maxsplit=2, flags=re.MULTILINE)
+    if len(parts) < 3:
+        raise ValueError("front matter is not closed by a --- line")
+    return _yaml(parts[1]), parts[2]
+
+
+def _read(path: Path, root: Path, model: type[FileModel], problems: list[str], digest: Any) -> tuple[Any, str] | None:
+    rel = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
+    try:
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw)
+        text = raw.decode("utf-8")
+        if path.suffix in {".yaml", ".yml"}:
+            data, body = _yaml(text), ""
+        else:
+            data, body = _split_front_matter(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        problems.append(f"{rel}: (file): {detail}")
+        return None
+    if model is CategoriesFile and isinstance(data, list):
+        data = {"categories": data}  # a bare list is the natural shape for a file named categories.yaml
+    if not isinstance(data, dict):
+        problems.append(f"{rel}: (file): expected a mapping of fields")
+        return None
+    try:
+        return model.model_validate(data), body
+    except ValidationError as exc:
+        problems.extend(_format_error(rel, exc))
+        return None
+
+
+def _files(folder: Path) -> Iterable[Path]:
+    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+
+
+def _check_unique(kind: str, items: list[tuple[Path, Any]], root: Path, problems: list[str]) -> None:
+    seen: dict[str, Path] = {}
+    for path, meta in items:
+        if meta.slug in seen:
+            problems.append(
+                f"{path.relative_to(root.parent)}: slug: {meta.slug!r} is already used by {seen[meta.slug].name}"
+            )
+        seen[meta.slug] = path
+
+
+def _merge_categories(root: Path, site: SiteFile | None, problems: list[str], digest: Any) -> SiteFile | None:
+    """Add the categories of `categories.yaml`, if there is one, after those of site.yaml."""
+    path = root / "categories.yaml"
+    if not path.exists():
+        return site
+    got = _read(path, root, CategoriesFile, problems, digest)
+    if not got or site is None:
+        return site
+    known = {c.slug for c in site.categories}
+    merged = list(site.categories)
+    for i, category in enumerate(got[0].categories):
+        if category.slug in known:
+            problems.append(f"categories.yaml: categories.{i}.slug: {category.slug!r} is already a category")
+            continue
+        known.add(category.slug)
+        merged.append(category)
+    return site.model_copy(update={"categories": merged})
+
+
+def load_content(root: Path) -> Content:
+    """Read and validate the whole content directory, or raise `ContentError`."""
+    root = Path(root).resolve()
+    problems: list[str] = []
+    digest = hashlib.sha256()
+    if not root.is_dir():
+        raise ContentError([f"{root}: (dir): content directory not found"])
+    site_path = root / "site.yaml"
+    site_read = _read(site_path, root, SiteFile, problems, digest) if site_path.exists() else None
+    if not site_path.exists():
+        problems.append(f"{site_path.name}: (file): missing")
+    site: SiteFile | None = site_read[0] if site_read else None
+    site = _merge_categories(root, site, problems, digest)
+
+    office_items: list[tuple[Path, OfficeFile, str]] = []
+    for path in _files(root / "offices"):
+        got = _read(path, root, OfficeFile, problems, digest)
+        if got:
+            office_items.append((path, got[0], got[1]))
+    if not office_items and not any("offices/" in p for p in problems):
+        problems.append("offices/: (dir): at least one office is required")
+    _check_unique("office", [(p, m) for p, m, _ in office_items], root, problems)
+    offices = tuple(Office(meta=m, html=render_markdown(b)) for _, m, b in office_items)
+    by_slug = {o.slug: o for o in offices}
+
+    jobs: list[Job] = []
+    job_items = []
+    for path in _files(root / "careers"):
+        got = _read(path, root, JobFile, problems, digest)
+        if not got:
+            continue
+        meta, body = got
+        rel = path.relative_to(root.parent)
+        if meta.office not in by_slug:
+            problems.append(f"{rel}: office: {meta.office!r} is not an office slug (have: {', '.join(by_slug)})")
+            continue
+        if meta.valid_through < meta.date_posted:
+            problems.append(f"{rel}: valid_through: must not be before date_posted")
+            continue
+        if meta.salary and meta.salary.max < meta.salary.min:
+            problems.append(f"{rel}: salary.max: must not be below salary.min")
+            continue
+        job_items.append((path, meta))
+        jobs.append(Job(meta=meta, markdown=body, office=by_slug[meta.office]))
+    _check_unique("job", job_items, root, problems)
+
+    categories = {c.slug: c for c in site.categories} if site else {}
+    posts: list[Post] = []
+    post_items = []
+    for path in _files(root / "posts"):
+        got = _read(path, root, PostFile, problems, digest)
+        if not got:
+            continue
+        meta, body = got
+        unknown = [c for c in meta.categories if c not in categories]
+        if site and unknown:
+            problems.append(
+                f"{path.relative_to(root.parent)}: categories: {', '.join(unknown)} not in site.yaml or categories.yaml"
+            )
+            continue
+        post_items.append((path, meta))
+        if not site:
+            continue  # site.yaml is invalid: categories are unknown, and the load fails below anyway
+        posts.append(
+            Post(
+                meta=meta,
+                html=render_markdown(body),
+                categories=tuple(categories[c] for c in meta.categories),
+            )
+        )
+    _check_unique("post", post_items, root, problems)
+
+    if problems or site is None:
+        raise ContentError(problems or ["site.yaml: (file): invalid"])
+    posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
+    return Content(
+        site=site,
+        offices=offices,
+        jobs=tuple(jobs),
+        posts=tuple(posts),
+        version=digest.hexdigest()[:16],
+        root=root,
+    )

@@ -1,0 +1,10 @@
+"""The database: the engine and its write paths, the schema, and migrations.
+
+- `engine.py`  `Database`: reads, serialized writes (`BEGIN IMMEDIATE` on SQLite), group commit
+- `tables.py`  the schema as SQLAlchemy Core, with the `UTCDateTime` column type
+- `migrate.py` Alembic: apply the scripts in `migrations/`, and a cheap "already current?" check
+"""
+
+from frontdesk.db.engine import Database, DatabaseUnavailable, Inserts
+
+__all__ = ["Database", "DatabaseUnavailable", "Inserts"]

@@ -1,0 +1,242 @@
+"""The database engine: one async engine, SQLite by default, PostgreSQL for several instances.
+
+Reads use `db.read()`; anything that writes uses `db.write()`, which yields a
+connection inside a transaction that commits when the block ends (or rolls
+back on error)::
+
+    async with db.write() as conn:
+        await conn.execute(tables.submissions.insert().values(...))
+
+Why a dedicated writer on SQLite: SQLite allows one writer at a time, and a
+transaction that starts as a reader and later wants to write can fail with
+"database is locked" instead of waiting. So, like Datasette, writes are
+serialized through one asyncio lock per process and open with
+`BEGIN IMMEDIATE`, which takes the write lock up front and lets `busy_timeout`
+queue writers from other processes (the `frontdesk worker`, a second `serve`).
+WAL lets readers carry on meanwhile, and `synchronous=FULL` makes a commit
+durable across a power cut, not only across a process crash.
+
+That durability costs an fsync per commit, a few milliseconds on most disks,
+which would cap a busy form at a few hundred submissions a second. So the
+request path uses `db.transact(fn)` instead: on SQLite, a single writer task
+takes every job waiting in its queue, runs each inside its own SAVEPOINT of
+one `BEGIN IMMEDIATE` transaction, and commits them together (group commit).
+Every caller still returns only after the COMMIT that contains its rows, so
+"thank you" still means "on disk"; a job that fails rolls back to its
+savepoint without disturbing the others.
+
+On PostgreSQL transactions are ordinary; the outbox claims with
+`FOR UPDATE SKIP LOCKED` so several workers never take the same row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or answered with an error."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL and in-memory SQLite."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+T = TypeVar("T")
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Inserts:
+    """A write job that is only rows to insert, in order (parents before children).
+
+    The SQLite writer inserts the rows of every such job in a batch with one
+    executemany per table, which is what lets a busy form reach thousands of
+    durable submissions a second; other jobs run one by one.
+    """
+
+    rows: tuple[tuple[sa.Table, dict[str, Any]], ...]
+
+
+Job = Callable[[AsyncConnection], Awaitable[Any]] | Inserts
+
+
+async def _insert_all(conn: AsyncConnection, jobs: list[Inserts]) -> None:
+    by_table: dict[sa.Table, list[dict[str, Any]]] = {}
+    for job in jobs:
+        for table, row in job.rows:
+            by_table.setdefault(table, []).append(row)
+    for table, rows in by_table.items():  # dicts keep first-seen order: parents first
+        await conn.execute(table.insert(), rows)
+
+
+async def _run_job(conn: AsyncConnection, job: Job) -> Any:
+    if isinstance(job, Inserts):
+        await _insert_all(conn, [job])
+        return None
+    return await job(conn)
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._write_lock = asyncio.Lock()
+        self._queue: asyncio.Queue[tuple[Job, asyncio.Future[Any]]] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._sync_engine: sa.Engine | None = None  # for write_sync() on SQLite, created on first use
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            path = sqlite_path(url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine.sync_engine)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.connect() as conn:
+            conn = await conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
+            async with conn.begin():
+                yield conn
+
+    async def transact(self, job: Job) -> Any:
+        """Run `job(conn)` (or insert `Inserts` rows) in a write transaction; return once committed."""
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                return await _run_job(conn, job)
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._queue = asyncio.Queue()
+            self._writer = loop.create_task(self._write_batches(self._queue), name="frontdesk-sqlite-writer")
+        future: asyncio.Future[Any] = loop.create_future()
+        assert self._queue is not None
+        self._queue.put_nowait((job, future))
+        # shield: a caller that goes away (client disconnect) must not cancel a commit other callers share.
+        return await asyncio.shield(future)
+
+    async def _write_batches(self, queue: asyncio.Queue[tuple[Job, asyncio.Future[Any]]]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < MAX_BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+            try:
+                async with self._write_lock, self.engine.connect() as conn:
+                    conn = await conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
+                    async with conn.begin():
+                        plain = [(job, future) for job, future in batch if isinstance(job, Inserts)]
+                        others: list[tuple[Job, asyncio.Future[Any]]] = [
+                            (job, future) for job, future in batch if not isinstance(job, Inserts)
+                        ]
+                        if plain:
+                            try:
+                                async with conn.begin_nested():
+                                    await _insert_all(conn, [job for job, _ in plain if isinstance(job, Inserts)])
+                                outcomes.extend((future, None, None) for _, future in plain)
+                            except Exception:  # find the bad job: retry them one by one
+                                others = plain + others
+                        for job, future in others:
+                            try:
+                                async with conn.begin_nested():
+                                    outcomes.append((future, await _run_job(conn, job), None))
+                            except Exception as exc:  # this job alone rolls back to its savepoint
+                                outcomes.append((future, None, exc))
+            except Exception as exc:  # BEGIN or COMMIT failed: nobody's rows are stored
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for future, result, error in outcomes:
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+
+    async def write_sync(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Run the synchronous `fn(conn)` in one write transaction and return its result.
+
+        For batch work of many statements (the outbox's bookkeeping). On SQLite the whole
+        transaction runs in a worker thread in one hand-off, instead of one aiosqlite hand-off per
+        statement, still serialized with this process's other writes by the write lock. On
+        PostgreSQL (and in-memory SQLite) it runs through `run_sync` on an ordinary transaction.
+        """
+        if not self.is_sqlite or sqlite_path(self.url) is None:
+            async with self.write() as conn:
+                return await conn.run_sync(fn)
+        async with self._write_lock:
+            return await asyncio.to_thread(self._write_sync_in_thread, fn)
+
+    def _write_sync_in_thread(self, fn: Callable[[sa.Connection], T]) -> T:
+        if self._sync_engine is None:  # only ever one thread here at a time: the write lock is held
+            url = sa.engine.make_url(self.url).set(drivername="sqlite+pysqlite")
+            self._sync_engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            _configure_sqlite(self._sync_engine)
+        with self._sync_engine.connect() as conn:
+            conn = conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
+            with conn.begin():
+                return fn(conn)
+
+    async def ping(self) -> bool:
+        try:
+            async with self.read() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:  # any driver error means "not ready"
+            return False
+
+    async def dispose(self) -> None:
+        if self._writer is not None and not self._writer.done():
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                await self._writer
+        await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module, so that the
+        # BEGIN below is the only one and can be IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("frontdesk_begin", "BEGIN"))

@@ -1,0 +1,63 @@
+"""The one error page: every 4xx and 5xx, in the site's layout for browsers and as JSON for scripts.
+
+Views raise `HTTPException(status, detail)` with a sentence written for the person who must act; the guard's
+middleware renders its refusals through the same `error_page`. A 500 is logged with its traceback and shown
+as a short apology, never as the traceback. If the layout itself cannot render, a plain line still answers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from frontdesk import web
+from frontdesk.public.rendering import render
+
+log = logging.getLogger("frontdesk")
+
+ERROR_TITLES = {
+    400: ("Bad request", "We could not understand that request."),
+    403: ("Forbidden", "That request was refused."),
+    404: ("Page not found", "We could not find that page. It may have moved."),
+    405: ("Method not allowed", "That page does not accept this kind of request."),
+    408: ("Request timeout", "The request took too long to arrive. Please try again."),
+    410: ("Gone", "That page is no longer available."),
+    413: ("Too large", "What you sent is larger than we accept."),
+    415: ("Unsupported format", "That request was sent in a format we do not accept."),
+    422: ("Check your input", "Some of what you sent needs another look."),
+    429: ("Too many requests", "Please wait a little and try again."),
+    431: ("Request headers too large", "The request's headers are too large."),
+    500: ("Something went wrong", "An error on our side stopped this page. Please try again shortly."),
+    503: ("Temporarily unavailable", "Please try again in a moment."),
+}
+
+
+async def error_page(request: Request, exc: Exception) -> Response:
+    """One handler for every error: the site's layout for browsers, JSON for scripts, never a traceback."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 500:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    title, text = ERROR_TITLES.get(status, ("Error", "That request could not be completed."))
+    if isinstance(exc, HTTPException) and exc.detail and exc.detail != title and status != 500:
+        text = str(exc.detail)
+    headers = {"Cache-Control": "no-store"}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers.update(exc.headers)
+    if web.wants_json(request) or request.url.path.endswith((".json", ".csv")):
+        return JSONResponse({"error": title, "detail": text}, status_code=status, headers=headers)
+    if status in (204, 304):
+        return Response(status_code=status, headers=headers)
+    try:
+        return render(
+            request,
+            "errors/error.html",
+            {"title": title, "message": text, "status": status, "robots": "noindex"},
+            status_code=status,
+            headers=headers,
+        )
+    except Exception:  # the layout itself failed: still no traceback
+        log.exception("error page failed to render")
+        return PlainTextResponse(f"{status} {title}", status_code=status, headers=headers)

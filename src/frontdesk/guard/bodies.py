@@ -1,0 +1,129 @@
+"""The one form reader: every form body, public or staff, is read here, bounded and complete or not at all.
+
+`read_form(request)` returns the fields as `{name: [values]}`; a malformed body is a 400, never a 500.
+
+- URL-encoded bodies (every form without a file) are parsed with the standard library in one pass,
+  several times faster than a streaming parser, and must be valid UTF-8 with at most `MAX_FIELDS` fields.
+- Multipart bodies go through Starlette's parser with its limits on files, fields and part sizes
+  (Frontdesk uses at most 1 file, 30 fields and 64 KiB per text part).
+- An empty body without a Content-Type is a form with no fields; anything else is a 415.
+
+Starlette's parser leaves one gap that this module closes: the
+multipart parser underneath never checks that the body reached its closing
+boundary (python-multipart's `finalize()` is a documented TODO). A body cut
+off in the middle of a part was therefore accepted with the parts that
+happened to be complete, and the temporary file of a half-received upload was
+left to the garbage collector.
+
+Here, multipart bodies use a parser that notes when the closing boundary
+arrives, and a body without one is a 400 ("The form data was cut off"), with
+every temporary file closed. The parsed form is also kept on
+`request.state.form_data`, so the view can close its files on every path
+(`await close(request)`).
+
+It lives in the guard, below both the public forms (`intake/`) and the staff pages, because both read
+forms and neither should depend on the other for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import aclosing
+from typing import Any
+from urllib.parse import parse_qsl
+
+from python_multipart.multipart import parse_options_header
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+
+MAX_FIELDS = 30
+MAX_TEXT_PART = 64 * 1024
+MAX_URLENCODED = 64 * 1024
+
+Fields = dict[str, list[Any]]  # str values, and UploadFile for file parts
+
+
+class IncompleteMultipart(HTTPException):
+    """The multipart body ended before its closing boundary."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "The form data was cut off before its end. Please send the form again.")
+
+
+class _CompleteMultiPartParser(MultiPartParser):
+    """Starlette's parser, plus a note of whether the closing boundary was seen."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reached_end = False
+
+    def on_end(self) -> None:
+        super().on_end()
+        self.reached_end = True
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        if not self.reached_end:
+            await form.close()
+            # A part cut off before its end has a temporary file that is not in the form: close those too.
+            for file in getattr(self, "_files_to_close_on_error", []):
+                file.close()
+            raise IncompleteMultipart()
+        return form
+
+
+async def read_form(
+    request: Request,
+    *,
+    max_files: int = 0,
+    max_fields: int = MAX_FIELDS,
+    max_part_size: int = MAX_TEXT_PART,
+    max_urlencoded: int = MAX_URLENCODED,
+) -> Fields:
+    """The body as {name: [values]}; 400 for anything malformed, incomplete or over the limits, 415 otherwise."""
+    content_type, _ = parse_options_header(request.headers.get("content-type"))
+    if content_type == b"application/x-www-form-urlencoded":
+        body = await request.body()
+        if len(body) > max_urlencoded:
+            raise HTTPException(413)
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=max_fields, errors="strict")
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The form was not sent as UTF-8 text.") from None
+        except ValueError:
+            raise HTTPException(400, "The form has too many fields.") from None
+        fields: Fields = {}
+        for key, value in pairs:
+            fields.setdefault(key, []).append(value)
+        return fields
+    if not content_type and not await request.body():
+        return {}  # an empty POST (a form with nothing in it): each view says what is missing
+    if content_type != b"multipart/form-data":
+        raise HTTPException(415, "Send the form as application/x-www-form-urlencoded or multipart/form-data.")
+    try:
+        async with aclosing(request.stream()) as stream:
+            parser = _CompleteMultiPartParser(
+                request.headers, stream, max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
+            )
+            form = await parser.parse()
+    except MultiPartException as exc:
+        raise HTTPException(400, exc.message) from None
+    request.state.form_data = form
+    return {key: form.getlist(key) for key in form}
+
+
+def first(raw: Mapping[str, Any], name: str) -> str:
+    """The first value of a field as text ("" when it is missing or a file)."""
+    value = raw.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""
+
+
+async def close(request: Request) -> None:
+    """Close the files of the form `read()` parsed for this request, if any."""
+    form: FormData | None = getattr(request.state, "form_data", None)
+    if form is not None:
+        await form.close()

@@ -1,0 +1,108 @@
+"""Request Info: `/request-info` (the form), its POST, and `/request-info/thanks`.
+
+The POST follows the steps every public form does:
+
+1. count the attempt against the client's rate limit;
+2. read the bounded body (`guard/bodies.py`) and validate it (`models.RequestInfo`): on errors, re-render
+   the form with a 422, the errors beside their fields and the person's input kept (JSON for scripts);
+3. otherwise `records.submissions.accept` it, which commits the lead and its webhook delivery in one
+   transaction, and only then answer with a 303 to the thank-you page.
+
+Nothing here talks to the CRM: the outbox worker does, later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from frontdesk import web
+from frontdesk.content import Content
+from frontdesk.guard import spam
+from frontdesk.guard.bodies import first, read_form
+from frontdesk.intake import attribution, models
+from frontdesk.intake.answers import invalid, success, too_many
+from frontdesk.intake.consent import consent_record
+from frontdesk.pagecache import Rendered
+from frontdesk.public.rendering import PageEnv, cached, render
+from frontdesk.records import submissions
+
+log = logging.getLogger("frontdesk.forms")
+
+TEMPLATE = "forms/request_info.html"
+
+
+def _context(content: Content, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": "Request information",
+        "description": f"Ask {content.site.name} for information, a quote or a call back.",
+        "values": values,
+        "errors": {},
+        "interest_options": [(i.slug, i.name) for i in content.site.interests],
+        "office_options": [(o.slug, o.name) for o in content.offices],
+    }
+
+
+async def form(request: Request) -> Response:
+    """The empty form, from the page cache: `?office=` preselects an office we have.
+
+    The page it was sent from is not rendered here: that comes from the visitor's Referer, and the cached
+    bytes go to every visitor. site.js fills the hidden `page` field from `document.referrer` instead.
+    """
+    office = request.query_params.get("office", "")
+    if web.content(request).office(office) is None:
+        office = ""
+
+    def build(env: PageEnv) -> Rendered:
+        values = {"page": "", "office": office}
+        return env.render(TEMPLATE, _context(env.content, values), "/request-info")
+
+    return cached(request, ("request-info", office), build)
+
+
+async def submit(request: Request) -> Response:
+    found = web.services(request)
+    retry_after = await found.limiter.hit(request, "request_info")
+    raw = await read_form(request)
+    content = web.content(request)
+    clean, errors, values = models.validate(
+        models.RequestInfo,
+        raw,
+        interests=[i.slug for i in content.site.interests],
+        offices=[o.slug for o in content.offices],
+    )
+    page = first(raw, "page")
+    values["page"] = page[:300]
+    if retry_after is not None:
+        context = {**_context(content, values), "errors": errors}
+        return too_many(request, TEMPLATE, context, retry_after, note="What you typed is kept below.")
+    if clean is None:
+        return invalid(request, TEMPLATE, _context(content, values), errors)
+    now = found.clock()
+    accepted = await submissions.accept(
+        found.db,
+        kind="lead",
+        data=clean.model_dump(exclude={"consent"}),
+        email=clean.email,
+        consent=consent_record(request),
+        attribution=attribution.record(request, page),
+        spam_reason=await spam.check(request, raw, now, settings=found.settings, turnstile=found.turnstile),
+        now=now,
+    )
+    log.info("lead accepted submission=%s spam=%s", accepted.submission_id, accepted.spam)
+    return success(request, "/request-info/thanks", "Thank you. We will be in touch within one business day.")
+
+
+async def thanks(request: Request) -> Response:
+    return render(request, "forms/thanks.html", {"title": "Thank you", "kind": "lead", "robots": "noindex"})
+
+
+routes = [
+    Route("/request-info", form, methods=["GET"], name="request_info"),
+    Route("/request-info", submit, methods=["POST"]),
+    Route("/request-info/thanks", thanks, name="request_info_thanks"),
+]

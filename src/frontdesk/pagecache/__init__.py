@@ -1,0 +1,12 @@
+"""The page cache: public pages rendered once per content version and day, then served as bytes.
+
+- `cache.py`       `PageCache`, `Page` (bytes per encoding, ETags, ready headers), slots, the middleware
+- `compression.py` choosing an encoding, gzip and brotli bodies, ETag comparison
+
+It sits below the public views (they ask it for pages) and beside `guard/`: the app's edge answers a filed
+URL from it before any routing.
+"""
+
+from frontdesk.pagecache.cache import PUBLIC_CACHE, Page, PageCache, PageCacheMiddleware, Rendered, Slots
+
+__all__ = ["PUBLIC_CACHE", "Page", "PageCache", "PageCacheMiddleware", "Rendered", "Slots"]

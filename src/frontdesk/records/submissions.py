@@ -1,0 +1,148 @@
+"""Accepting a submission: one transaction that writes it and its delivery row.
+
+This is the durability promise in code, and the one domain function here that
+takes the `Database` rather than a connection: it hands its rows to the group
+commit (`db.transact`), which shares one SQLite commit among every submission
+that arrives meanwhile. `accept()` inserts the submission and
+the webhook message that will carry it to the CRM, in the same transaction,
+and returns only after COMMIT. The caller answers "thank you" after that, so
+once a person sees the thanks their submission survives a `kill -9` of every
+process: the outbox worker finds the pending delivery whenever it next runs.
+
+The webhook body is built here, once, and stored with the delivery, so every
+retry sends the same bytes under the same `webhook-id` and a receiver can
+deduplicate. Spam is stored too (never silently dropped), with its delivery
+`held` instead of `pending`, until staff decide otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from frontdesk.db import Database, Inserts, tables
+from frontdesk.db.tables import Row
+
+EVENT_TYPES = {
+    "lead": "lead.created",
+    "application": "application.created",
+    "feedback": "feedback.created",
+    "comment": "comment.created",
+}
+
+Extra = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    submission_id: str
+    delivery_id: str
+    spam: bool
+
+
+def new_delivery_id(now: dt.datetime) -> str:
+    """A webhook-id: `msg_`, a sortable time part, then randomness."""
+    return f"msg_{int(now.timestamp() * 1000):012x}{secrets.token_hex(8)}"
+
+
+def event_body(event_type: str, now: dt.datetime, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": event_type,
+        "timestamp": now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "data": data,
+    }
+
+
+async def accept(
+    db: Database,
+    *,
+    kind: str,
+    data: dict[str, Any],
+    now: dt.datetime,
+    email: str | None = None,
+    consent: dict[str, Any] | None = None,
+    attribution: dict[str, Any] | None = None,
+    spam_reason: str | None = None,
+    extra: Extra | None = None,
+) -> Accepted:
+    """Store a submission and its delivery in one transaction.
+
+    `extra(conn, submission_id)` runs inside the same transaction, for rows
+    that belong to the submission (a vote and its daily counter, an upload, a
+    comment). It may return fields to merge into the webhook's `data`.
+    """
+    submission_id = str(uuid.uuid4())
+    delivery_id = new_delivery_id(now)
+    spam = spam_reason is not None
+
+    submission_row = {
+        "id": submission_id,
+        "kind": kind,
+        "created_at": now,
+        "email": email.lower() if email else None,
+        "data": data,
+        "consent": consent,
+        "attribution": attribution,
+        "spam": spam,
+        "spam_reason": spam_reason,
+    }
+
+    def delivery_row(more: dict[str, Any] | None) -> dict[str, Any]:
+        payload_data: dict[str, Any] = {"id": submission_id, "kind": kind, **data, **(more or {})}
+        if consent is not None:
+            payload_data["consent"] = consent
+        if attribution is not None:
+            payload_data["attribution"] = attribution
+        return {
+            "id": delivery_id,
+            "submission_id": submission_id,
+            "event_type": EVENT_TYPES[kind],
+            "state": "held" if spam else "pending",
+            "attempts": 0,
+            "payload": event_body(EVENT_TYPES[kind], now, payload_data),
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+
+    if extra is None:
+        await db.transact(Inserts(((tables.submissions, submission_row), (tables.deliveries, delivery_row(None)))))
+    else:
+
+        async def write(conn: AsyncConnection) -> None:
+            await conn.execute(tables.submissions.insert(), submission_row)
+            more = await extra(conn, submission_id)
+            await conn.execute(tables.deliveries.insert(), delivery_row(more))
+
+        await db.transact(write)
+    return Accepted(submission_id, delivery_id, spam)
+
+
+async def release_spam(conn: AsyncConnection, submission_id: str, *, now: dt.datetime) -> bool:
+    """Mark a held submission as not spam, so its delivery goes out. Returns False if none was held.
+
+    Staff do this from the spam queue, and by approving a comment the spam checks held.
+    """
+    result = await conn.execute(
+        tables.submissions.update()
+        .where(tables.submissions.c.id == submission_id, tables.submissions.c.spam.is_(True))
+        .values(spam=False, spam_reason=None)
+    )
+    if result.rowcount == 0:
+        return False
+    await conn.execute(
+        tables.deliveries.update()
+        .where(tables.deliveries.c.submission_id == submission_id, tables.deliveries.c.state == "held")
+        .values(state="pending", next_attempt_at=now)
+    )
+    return True
+
+
+async def get(conn: AsyncConnection, submission_id: str) -> Row | None:
+    return (await conn.execute(sa.select(tables.submissions).where(tables.submissions.c.id == submission_id))).first()

@@ -1,0 +1,89 @@
+"""Uploads: résumés checked by their bytes and stored privately.
+
+A résumé's type is decided from its content, never from the file name or the
+Content-Type the browser sent: both are chosen by the sender (`sniff.py` holds
+the allow-list and the polyglot checks). Accepted files
+are written under `<data dir>/uploads/` with a random name (never under
+`static/`, so nothing uploaded can ever be served as part of the site), and
+the original name is kept only as sanitized metadata.
+
+The CRM receives a link to the file, never the file: see `delivery/files.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from frontdesk.records.sniff import ACCEPTED, MAX_BYTES, UploadRejected, detect
+from frontdesk.settings import Settings
+
+__all__ = ["ACCEPTED", "MAX_RESUME_BYTES", "MIME", "Stored", "UploadRejected", "detect", "safe_filename", "store"]
+
+MAX_RESUME_BYTES = MAX_BYTES
+
+MIME = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "rtf": "application/rtf",
+    "txt": "text/plain",
+}
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: str
+    stored_name: str
+    original_name: str
+    mime: str
+    size: int
+    sha256: str
+
+
+def safe_filename(name: str) -> str:
+    """A display-only version of the client's file name: no paths, no control or invisible characters.
+
+    It is metadata for staff and the CRM, never a path on disk. Bidirectional overrides are removed
+    too, so `cv\u202efdp.exe` cannot pose as `cvexe.pdf`.
+    """
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+    name = re.sub(r"[\"<>:|?*;]", "", name)
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    if len(name) > 200:  # keep the extension: it is what staff look at
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 199 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else name[:200]
+    return name or "resume"
+
+
+def store(settings: Settings, data: bytes, original_name: str) -> Stored:
+    """Check and write the file; the caller records it in the submission's transaction."""
+    kind = detect(data)
+    upload_id = str(uuid.uuid4())
+    stored_name = f"{uuid.uuid4().hex}.{kind}"
+    folder = settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / stored_name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    return Stored(
+        upload_id, stored_name, safe_filename(original_name), MIME[kind], len(data), hashlib.sha256(data).hexdigest()
+    )
+
+
+def discard(settings: Settings, stored: Stored) -> None:
+    (settings.uploads_dir / stored.stored_name).unlink(missing_ok=True)
+
+
+def path_of(settings: Settings, stored_name: str) -> Path:
+    return settings.uploads_dir / Path(stored_name).name

@@ -1,0 +1,67 @@
+"""Every staff route, with the role it needs: `viewer` (tallies, overview, delivery health) or `admin`
+(also personal data, replays, spam, moderation, the audit log). `app.py` mounts `routes`; a test walks
+them to prove that none is left unguarded (`access.staff_route` records each one's role).
+"""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from frontdesk.staff.access import staff_route
+from frontdesk.staff.views import audit as views_audit
+from frontdesk.staff.views import comments as views_comments
+from frontdesk.staff.views import deliveries as views_deliveries
+from frontdesk.staff.views import feedback as views_feedback
+from frontdesk.staff.views import login as views_login
+from frontdesk.staff.views import overview as views_overview
+from frontdesk.staff.views import submissions as views_records
+
+ADMIN = "admin"
+POST = ("POST",)
+
+routes: list[Route] = [
+    Route("/staff/login", views_login.login_form, methods=["GET"], name="staff_login"),
+    Route("/staff/login", views_login.login_submit, methods=["POST"], name="staff_login_submit"),
+    staff_route("/staff/logout", views_login.logout, methods=POST, name="staff_logout"),
+    staff_route("/staff", views_overview.overview, name="staff_overview"),
+    staff_route("/staff/feedback", views_feedback.tallies, name="staff_feedback"),
+    staff_route("/staff/feedback/page", views_feedback.page_detail, name="staff_feedback_page"),
+    staff_route("/staff/feedback.csv", views_feedback.export_csv, name="staff_feedback_csv"),
+    staff_route(
+        "/staff/feedback/comments/{vote_id:int}/triage", views_feedback.set_triage, methods=POST, name="staff_triage"
+    ),
+    staff_route("/staff/deliveries", views_deliveries.listing, name="staff_deliveries"),
+    staff_route("/staff/deliveries.json", views_deliveries.health_json, name="staff_deliveries_json"),
+    staff_route(
+        "/staff/deliveries/replay-failed",
+        views_deliveries.replay_failed,
+        role=ADMIN,
+        methods=POST,
+        name="staff_replay_failed",
+    ),
+    staff_route("/staff/deliveries/{delivery_id}", views_deliveries.detail, name="staff_delivery"),
+    staff_route(
+        "/staff/deliveries/{delivery_id}/replay",
+        views_deliveries.replay_one,
+        role=ADMIN,
+        methods=POST,
+        name="staff_replay",
+    ),
+    staff_route("/staff/endpoints/resume", views_deliveries.resume, role=ADMIN, methods=POST, name="staff_resume"),
+    staff_route("/staff/submissions", views_records.listing, role=ADMIN, name="staff_submissions"),
+    staff_route("/staff/submissions/{submission_id}", views_records.detail, role=ADMIN, name="staff_submission"),
+    staff_route("/staff/files/{upload_id}", views_records.download, role=ADMIN, name="staff_file"),
+    staff_route("/staff/spam", views_records.spam, role=ADMIN, name="staff_spam"),
+    staff_route(
+        "/staff/spam/{submission_id}/release", views_records.release, role=ADMIN, methods=POST, name="staff_release"
+    ),
+    staff_route("/staff/audit", views_audit.audit_log, role=ADMIN, name="staff_audit"),
+    staff_route("/staff/comments", views_comments.listing, role=ADMIN, name="staff_comments"),
+    staff_route(
+        "/staff/comments/{comment_id}/{action}",
+        views_comments.decide,
+        role=ADMIN,
+        methods=POST,
+        name="staff_comment_decide",
+    ),
+]

@@ -1,0 +1,141 @@
+"""Admin pages with personal data: submissions, one submission, its files, and the spam queue.
+
+Only admins reach these routes. A submission's page shows what the person
+sent, where they came from (attribution), what they agreed to (the consent
+text and privacy policy version recorded at the time), and whether it reached
+the CRM. A résumé is downloaded through `/staff/files/{id}` as an attachment
+with `nosniff`, so a browser never renders an uploaded file as a page.
+
+"Not spam" releases a held submission through `records.submissions.release_spam`,
+which queues its delivery, and the decision is written to the audit log in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from frontdesk import audit, web
+from frontdesk.records import submissions, uploads
+from frontdesk.settings import Settings
+from frontdesk.staff import queries
+from frontdesk.staff.access import NO_STORE, render, user
+
+PAGE_SIZE = 50
+MAX_QUERY = 320
+
+
+def summary(data: object) -> str:
+    """A one-line gist of a submission for listings: the name, else the first text field."""
+    if not isinstance(data, dict):
+        return ""
+    if data.get("name"):
+        return str(data["name"])[:80]
+    return next((v[:80] for v in data.values() if isinstance(v, str) and v), "")
+
+
+async def listing(request: Request) -> Response:
+    kind = web.choice_param(request, "kind", queries.PERSON_KINDS)
+    email = request.query_params.get("email", "").strip()[:MAX_QUERY]
+    number = web.int_param(request, "page", 1, maximum=web.MAX_PAGE)
+    async with web.services(request).db.read() as conn:
+        rows, total = await queries.search(
+            conn, kind=kind or None, email=email, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+        )
+    page = web.page_of(rows, number, PAGE_SIZE, total=total)
+    filters = {k: v for k, v in (("kind", kind), ("email", email)) if v}
+    return render(
+        request,
+        "staff/submissions.html",
+        {
+            "title": "Submissions",
+            "rows": page.items,
+            "total": total,
+            "kind": kind,
+            "email": email,
+            "pager": page,
+            "pager_href": lambda n: "?" + urlencode({**filters, "page": n}),
+            "summary": summary,
+        },
+    )
+
+
+async def detail(request: Request) -> Response:
+    async with web.services(request).db.read() as conn:
+        found = await queries.record(conn, request.path_params["submission_id"])
+    if found is None:
+        raise HTTPException(404, "There is no submission with that id.")
+    return render(
+        request,
+        "staff/submission.html",
+        {"title": f"Submission {found.submission.id}", "record": found, "sub": found.submission},
+    )
+
+
+def stored_file(settings: Settings, stored_name: str) -> Path | None:
+    """The upload's file under the uploads directory, if it is still there (`uploads.path_of` keeps only the
+    name's last part, so a stored name can never point elsewhere)."""
+    path = uploads.path_of(settings, stored_name)
+    return path if path.is_file() else None
+
+
+async def download(request: Request) -> Response:
+    upload_id = request.path_params["upload_id"]
+    services = web.services(request)
+    async with services.db.read() as conn:
+        found = await queries.upload(conn, upload_id)
+    if found is None:
+        raise HTTPException(404, "There is no such file.")
+    path = await run_in_threadpool(stored_file, services.settings, found.stored_name)
+    if path is None:
+        raise HTTPException(404, "That file is no longer stored.")
+    async with services.db.write() as conn:
+        await audit.record(
+            conn, at=services.clock(), actor=user(request).email, action="file.download", target=upload_id
+        )
+    return FileResponse(
+        path,
+        media_type=found.mime or "application/octet-stream",
+        filename=(found.original_name or f"upload-{upload_id}")[:200],
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": NO_STORE},
+    )
+
+
+async def spam(request: Request) -> Response:
+    number = web.int_param(request, "page", 1, maximum=web.MAX_PAGE)
+    async with web.services(request).db.read() as conn:
+        rows, total = await queries.spam(conn, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    page = web.page_of(rows, number, PAGE_SIZE, total=total)
+    return render(
+        request,
+        "staff/spam.html",
+        {
+            "title": "Spam",
+            "rows": page.items,
+            "total": total,
+            "pager": page,
+            "pager_href": lambda n: f"?page={n}",
+            "summary": summary,
+            "notice": {"released": "Marked as not spam: it is being delivered.", "not_released": None}.get(
+                request.query_params.get("notice", "")
+            ),
+        },
+    )
+
+
+async def release(request: Request) -> Response:
+    submission_id = request.path_params["submission_id"]
+    services = web.services(request)
+    now = services.clock()
+    async with services.db.write() as conn:
+        if not await submissions.release_spam(conn, submission_id, now=now):
+            raise HTTPException(404, "That submission is not held as spam.")
+        await audit.record(conn, at=now, actor=user(request).email, action="spam.release", target=submission_id)
+    return RedirectResponse("/staff/spam?notice=released", status_code=303)
