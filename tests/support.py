@@ -136,6 +136,7 @@ def empty_pg_database(url: str, suffix: str) -> str:
     import sqlalchemy as sa
 
     name = f"{sa.engine.make_url(url).database}_{suffix}"
+
     async def go() -> None:
         import asyncpg
 

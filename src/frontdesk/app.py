@@ -23,6 +23,7 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Route
 
 from frontdesk import __version__, guard, ops
@@ -33,7 +34,7 @@ from frontdesk.content.reload import ContentStore
 from frontdesk.db import Database
 from frontdesk.delivery import outbox
 from frontdesk.delivery.files import ResumeLinks
-from frontdesk.errors import error_page
+from frontdesk.errors import client_gone, error_page
 from frontdesk.guard import ratelimit, spam
 from frontdesk.intake import application, comment_form, feedback, request_info
 from frontdesk.intake.attribution import AttributionMiddleware
@@ -126,8 +127,11 @@ def create_app(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: error_page, Exception: error_page},
+        exception_handlers={ClientDisconnect: client_gone, HTTPException: error_page, Exception: error_page},
     )
+    # Starlette's own slash redirects are built from the Host header; errors.error_page builds them from
+    # FRONTDESK_PUBLIC_URL instead.
+    app.router.redirect_slashes = False
     app.state.services = services
     return app
 

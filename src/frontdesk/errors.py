@@ -11,7 +11,8 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from frontdesk import web
 from frontdesk.public.rendering import render
@@ -35,9 +36,42 @@ ERROR_TITLES = {
 }
 
 
+def slash_twin(request: Request) -> str | None:
+    """The same path with its trailing slash added or removed, if that one is a route of the app."""
+    path = request.url.path
+    if path == "/":
+        return None
+    twin = path[:-1] if path.endswith("/") else path + "/"
+    scope = {**request.scope, "path": twin}
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            return twin
+    return None
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away in the middle of its body: its problem, not an error of ours, and no traceback.
+
+    Registered for `ClientDisconnect`, which the exception middleware handles without re-raising; nobody
+    is left to read the answer.
+    """
+    log.info("client disconnected during the body of %s %s", request.method, request.url.path)
+    return Response(status_code=400, headers={"Cache-Control": "no-store", "Connection": "close"})
+
+
 async def error_page(request: Request, exc: Exception) -> Response:
-    """One handler for every error: the site's layout for browsers, JSON for scripts, never a traceback."""
+    """One handler for every error: the site's layout for browsers, JSON for scripts, never a traceback.
+
+    A 404 whose path differs from a route only by its trailing slash is redirected (307) to that route on
+    `FRONTDESK_PUBLIC_URL`: never to the request's Host header, which the client wrote, and always with the
+    site's own scheme (https on an https site behind a proxy).
+    """
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404 and (twin := slash_twin(request)) is not None:
+        query = f"?{request.url.query}" if request.url.query else ""
+        location = web.services(request).settings.public_url + twin + query
+        return RedirectResponse(location, status_code=307, headers={"Cache-Control": "no-store"})
     if status == 500:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     title, text = ERROR_TITLES.get(status, ("Error", "That request could not be completed."))
