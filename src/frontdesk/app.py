@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -31,7 +32,7 @@ from frontdesk.clock import Clock, utcnow
 from frontdesk.content import Content, load_content
 from frontdesk.content import reload as content_reload
 from frontdesk.content.reload import ContentStore
-from frontdesk.db import Database
+from frontdesk.db import Database, DatabaseUnavailable
 from frontdesk.delivery import outbox
 from frontdesk.delivery.files import ResumeLinks
 from frontdesk.errors import client_gone, error_page
@@ -85,7 +86,7 @@ def create_app(
     settings = ensure_secret_key(settings)
     store = ContentStore(content or load_content(settings.content_dir), settings.content_dir)
     assets = Assets(resource_dir("static"))
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, lock_timeout=settings.db_lock_timeout)
     page_cache = PageCache(clock)
     store.on_change(lambda _new: page_cache.clear())
     register_slots(page_cache.slots, settings, clock)
@@ -127,7 +128,16 @@ def create_app(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={ClientDisconnect: client_gone, HTTPException: error_page, Exception: error_page},
+        # By class, before the catch-all: these are answered by the exception middleware and not re-raised, so
+        # neither a client that went away nor a database error's message (which can quote a row) reaches
+        # uvicorn's own traceback log.
+        exception_handlers={
+            ClientDisconnect: client_gone,
+            HTTPException: error_page,
+            DatabaseUnavailable: error_page,
+            sa.exc.SQLAlchemyError: error_page,
+            Exception: error_page,
+        },
     )
     # Starlette's own slash redirects are built from the Host header; errors.error_page builds them from
     # FRONTDESK_PUBLIC_URL instead.

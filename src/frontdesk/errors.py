@@ -3,18 +3,27 @@
 Views raise `HTTPException(status, detail)` with a sentence written for the person who must act; the guard's
 middleware renders its refusals through the same `error_page`. A 500 is logged with its traceback and shown
 as a short apology, never as the traceback. If the layout itself cannot render, a plain line still answers.
+
+Database errors are handled here too, and logged without their messages: PostgreSQL's own message for a
+failed constraint quotes the failing row ("Failing row contains (..., person@example.com, ...)"), and the
+parameters are people's data. `database_failure` names the driver's error class and the statement's first
+line, with the traceback's frames but none of its messages. A database that cannot take a write just now
+(`DatabaseUnavailable`, e.g. locked longer than the lock timeout) is a 503 with `Retry-After`.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 
+import sqlalchemy as sa
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match
 
 from frontdesk import web
+from frontdesk.db import DatabaseUnavailable
 from frontdesk.public.rendering import render
 
 log = logging.getLogger("frontdesk")
@@ -50,6 +59,16 @@ def slash_twin(request: Request) -> str | None:
     return None
 
 
+def database_failure(exc: BaseException) -> str:
+    """A database error described for the log: its kind and statement, and no value from any row."""
+    orig = getattr(exc, "orig", None)
+    kind = type(orig).__name__ if orig is not None else type(exc).__name__
+    statement = str(getattr(exc, "statement", "") or "").strip().splitlines()
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    where = f" in {statement[0][:200]!r}" if statement else ""
+    return f"{kind}{where}\n{frames}".rstrip()
+
+
 async def client_gone(request: Request, exc: Exception) -> Response:
     """The client went away in the middle of its body: its problem, not an error of ours, and no traceback.
 
@@ -67,12 +86,20 @@ async def error_page(request: Request, exc: Exception) -> Response:
     `FRONTDESK_PUBLIC_URL`: never to the request's Host header, which the client wrote, and always with the
     site's own scheme (https on an https site behind a proxy).
     """
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+    elif isinstance(exc, DatabaseUnavailable):
+        status = 503
+        exc = HTTPException(503, "We could not save this just now. Please try again in a moment.", {"Retry-After": "5"})
+    else:
+        status = 500
     if status == 404 and (twin := slash_twin(request)) is not None:
         query = f"?{request.url.query}" if request.url.query else ""
         location = web.services(request).settings.public_url + twin + query
         return RedirectResponse(location, status_code=307, headers={"Cache-Control": "no-store"})
-    if status == 500:
+    if status == 500 and isinstance(exc, sa.exc.SQLAlchemyError):
+        log.error("database error on %s %s: %s", request.method, request.url.path, database_failure(exc))
+    elif status == 500:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     title, text = ERROR_TITLES.get(status, ("Error", "That request could not be completed."))
     if isinstance(exc, HTTPException) and exc.detail and exc.detail != title and status != 500:

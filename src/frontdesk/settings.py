@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from frontdesk.storage import private_dir
+
 DEFAULT_RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 
 DEFAULT_RATE_LIMITS = {
@@ -42,6 +44,7 @@ class Settings:
     content_dir: Path = Path("content")
     data_dir: Path = Path("var")
     database_url: str = ""
+    db_lock_timeout: float = 5.0  # seconds a write waits for the write lock before answering 503
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "info"
@@ -217,6 +220,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         content_dir=content_dir,
         data_dir=data_dir,
         database_url=database_url,
+        db_lock_timeout=_number(env, "DB_LOCK_TIMEOUT", d.db_lock_timeout, minimum=0.1),
         secret_key=_get(env, "SECRET_KEY") or "",
         public_url=public_url,
         log_level=level,
@@ -291,7 +295,7 @@ def ensure_secret_key(settings: Settings) -> Settings:
     try:
         key = path.read_text().strip()
     except FileNotFoundError:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         key = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:

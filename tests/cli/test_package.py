@@ -30,6 +30,7 @@ def test_version_imports_only_the_cli():
         "frontdesk.cli.staff",
         "frontdesk.clock",
         "frontdesk.settings",
+        "frontdesk.storage",
     }, ours
 
 

@@ -12,6 +12,7 @@ The CRM receives a link to the file, never the file: see `delivery/files.py`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from frontdesk.records.sniff import ACCEPTED, MAX_BYTES, UploadRejected, detect
 from frontdesk.settings import Settings
+from frontdesk.storage import FILE_MODE, private_dir
 
 __all__ = ["ACCEPTED", "MAX_RESUME_BYTES", "MIME", "Stored", "UploadRejected", "detect", "safe_filename", "store"]
 
@@ -63,19 +65,31 @@ def safe_filename(name: str) -> str:
     return name or "resume"
 
 
+class UploadNotStored(Exception):
+    """The file could not be written (a full or read-only disk); nothing of it is left behind."""
+
+
 def store(settings: Settings, data: bytes, original_name: str) -> Stored:
-    """Check and write the file; the caller records it in the submission's transaction."""
+    """Check and write the file; the caller records it in the submission's transaction.
+
+    Raises `UploadNotStored` when the disk refuses: the partial file is removed first, so a full disk
+    leaves no zero-byte orphans, and the view answers 503 with the form kept.
+    """
     kind = detect(data)
     upload_id = str(uuid.uuid4())
     stored_name = f"{uuid.uuid4().hex}.{kind}"
-    folder = settings.uploads_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / stored_name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    path = settings.uploads_dir / stored_name
+    try:
+        private_dir(settings.uploads_dir)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # the folder itself may be what failed
+            path.unlink(missing_ok=True)
+        raise UploadNotStored(exc.strerror or type(exc).__name__) from None
     return Stored(
         upload_id, stored_name, safe_filename(original_name), MIME[kind], len(data), hashlib.sha256(data).hexdigest()
     )
