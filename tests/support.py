@@ -335,3 +335,26 @@ def read_response(sock: Any, timeout: float = 10) -> bytes:
             break
         data += chunk
     return data
+
+
+def make_pdf(change: Callable[[Any], None] | None = None, *, object_streams: bool = False) -> bytes:
+    """A real one-page PDF made with pikepdf, after `change(pdf)` (to add an action, a script, a file...).
+
+    With `object_streams`, objects are packed into compressed object streams, where a regex over the raw
+    bytes cannot see a `/JavaScript`.
+    """
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(612, 792))
+    if change is not None:
+        change(pdf)
+    out = io.BytesIO()
+    mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
+    pdf.save(out, object_stream_mode=mode)
+    return out.getvalue()
+
+
+PDF = make_pdf()  # a plain résumé-like PDF, for the forms' tests

@@ -33,12 +33,11 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 
 from frontdesk.db import tables
-from support import FUZZ_STATS, token
+from support import FUZZ_STATS, PDF, token
 
 STATS = FUZZ_STATS
 
 JOB = "licensed-insurance-agent"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WATCHED = (tables.submissions, tables.deliveries, tables.uploads, tables.votes, tables.comments, tables.vote_days)
 
 FIELDS = [

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from frontdesk.db import tables
-from support import db_rows, run_async, token
+from support import PDF, db_rows, run_async, token
 
 ARTICLE = "/insights/measuring-website-help-pages"
 JOB = "/careers/licensed-insurance-agent/apply"
@@ -28,7 +28,7 @@ def test_odd_form_tokens_are_spam_not_errors(client, settings, form_token):
     assert r.status_code == 303
     r = client.post(f"{ARTICLE}/comments", data={"_t": form_token, "name": "A", "email": "a@b.co", "comment": "Hi"})
     assert r.status_code == 303
-    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    pdf = PDF
     r = client.post(
         JOB,
         data={"_t": form_token, "name": "G", "email": "g@h.co", "phone": "605 555 0123", "consent": "yes"},

@@ -32,7 +32,7 @@ from frontdesk.db import Database, DatabaseUnavailable, tables
 from frontdesk.db.engine import sqlite_path
 from frontdesk.records import uploads
 from frontdesk.settings import Settings
-from support import DEMO_CONTENT, PG_URL, TEST_SECRET, db_rows, empty_pg_database, in_thread, need, run, token
+from support import DEMO_CONTENT, PDF, PG_URL, TEST_SECRET, db_rows, empty_pg_database, in_thread, need, run, token
 
 LEAD = {
     "name": "Rosa Kept",
@@ -41,7 +41,6 @@ LEAD = {
     "message": "Please keep what I typed.",
     "consent": "yes",
 }
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 APPLY = "/careers/licensed-insurance-agent/apply"
 
 

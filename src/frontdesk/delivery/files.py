@@ -72,7 +72,7 @@ class ResumeLinks:
         return FileResponse(
             path,
             media_type=row.mime,
-            filename=row.original_name or "resume",
+            filename=uploads.download_name(row.original_name, row.mime, "resume"),
             content_disposition_type="attachment",
             headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
         )

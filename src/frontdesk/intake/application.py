@@ -78,13 +78,13 @@ async def _apply(request: Request) -> Response:
         note = "What you typed is kept below; please choose your résumé file again."
         return too_many(request, TEMPLATE, {**_context(job, values), "errors": errors}, retry_after, note=note)
     upload = files[0] if len(files) == 1 and isinstance(files[0], UploadFile) else None
-    data = b""
+    data, kind = b"", ""
     if upload is None or not upload.filename:
         errors.setdefault("resume", f"Attach your résumé ({uploads.ACCEPTED}, up to 10 MB).")
     else:
         data = await upload.read(uploads.MAX_RESUME_BYTES + 1)
         try:
-            uploads.detect(data)
+            kind = await uploads.inspect(data)
         except uploads.UploadRejected as exc:
             errors.setdefault("resume", str(exc))
     if errors or clean is None or upload is None:
@@ -99,7 +99,7 @@ async def _apply(request: Request) -> Response:
     spam_reason = await spam.check(request, raw, now, settings=settings, turnstile=found.turnstile)
     again = "Your résumé was not kept: please choose it again."
     try:
-        stored = uploads.store(settings, data, upload.filename or "")
+        stored = uploads.store(settings, data, upload.filename or "", kind)
     except uploads.UploadNotStored as exc:
         log.warning("application not stored: the upload could not be written (%s)", exc)
         return unavailable(request, TEMPLATE, _context(job, values), note=again)
