@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
@@ -358,3 +359,19 @@ def make_pdf(change: Callable[[Any], None] | None = None, *, object_streams: boo
 
 
 PDF = make_pdf()  # a plain résumé-like PDF, for the forms' tests
+
+
+@contextlib.contextmanager
+def from_address(client: Any, host: str, port: int = 40000) -> Iterator[Any]:
+    """Requests of this TestClient come from `host` inside the block (another visitor, on the same app and loop).
+
+    A second TestClient would run the app's lifespan a second time; this changes only the peer address the
+    transport reports in the ASGI scope.
+    """
+    transport = client._transport  # httpx2's Client keeps the transport it was given
+    before = transport.client
+    transport.client = (host, port)
+    try:
+        yield client
+    finally:
+        transport.client = before
