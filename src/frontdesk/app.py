@@ -148,6 +148,10 @@ def create_app(
 
 def app_from_env() -> Starlette:
     """Entry point for `uvicorn --factory` (used by `frontdesk serve --workers N`)."""
-    app = create_app(Settings.from_env())
+    from frontdesk.guard import slow_clients
+
+    settings = Settings.from_env()
+    slow_clients.configure(settings.header_timeout)  # this worker process's connections
+    app = create_app(settings)
     gc.freeze()  # as in `frontdesk serve`: start-up objects stay out of full garbage collections
     return app

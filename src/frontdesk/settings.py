@@ -69,6 +69,10 @@ class Settings:
     turnstile_secret: str = ""
     turnstile_verify_url: str = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
     body_timeout_seconds: float = 15.0  # a request body that stalls this long gets 408
+    body_min_rate: float = 1024.0  # bytes/s: a body slower than this on average (after 10 s) gets 408
+    header_timeout: float = 10.0  # seconds a request has to send its headers, then the connection closes
+    keepalive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open
+    limit_concurrency: int = 0  # connections and requests at once before uvicorn answers 503 (0: no limit)
     # Personal data.
     retention_days: int = 180
     spam_retention_days: int = 30
@@ -248,6 +252,10 @@ def _parse(env: Mapping[str, str]) -> Settings:
         session_max_hours=int(_number(env, "SESSION_MAX_HOURS", d.session_max_hours, minimum=1)),
         reload_content=_bool(env, "RELOAD_CONTENT", False),
         body_timeout_seconds=_number(env, "BODY_TIMEOUT_SECONDS", d.body_timeout_seconds, minimum=0.1),
+        body_min_rate=_number(env, "BODY_MIN_RATE", d.body_min_rate),
+        header_timeout=_number(env, "HEADER_TIMEOUT", d.header_timeout, minimum=0.1),
+        keepalive_timeout=_number(env, "KEEPALIVE_TIMEOUT", d.keepalive_timeout, minimum=0.1),
+        limit_concurrency=int(_number(env, "LIMIT_CONCURRENCY", d.limit_concurrency)),
     )
     _check_abuse_lists(settings)
     if bool(settings.turnstile_sitekey) != bool(settings.turnstile_secret):

@@ -143,7 +143,9 @@ def test_unlock_lifts_the_pauses_of_an_account(cli, settings):
         assert sign_in(client, "ann@example.com").status_code == 401
         assert "paused from 1" in cli("list").stdout
         lifted = cli("unlock", "ann@example.com")
-        assert lifted.returncode == 0 and lifted.stdout.strip() == "lifted sign-in pauses for ann@example.com (1 address)"
+        assert (
+            lifted.returncode == 0 and lifted.stdout.strip() == "lifted sign-in pauses for ann@example.com (1 address)"
+        )
         assert sign_in(client, "ann@example.com").status_code == 303
     missing = cli("unlock", "nobody@example.com")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
