@@ -76,10 +76,19 @@ class GuardedH11Protocol(_HeaderDeadline, H11Protocol):
     pass
 
 
+_guarded_httptools: type[asyncio.Protocol] | None
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is optional for uvicorn; without it uvicorn itself uses h11
+    _guarded_httptools = None
+else:
+
+    class GuardedHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):
+        pass
+
+    _guarded_httptools = GuardedHttpToolsProtocol
+
+
 def protocol() -> type[asyncio.Protocol]:
     """The guarded protocol for the parser uvicorn's "auto" would choose (httptools when installed)."""
-    try:
-        from frontdesk.guard.slow_clients_httptools import GuardedHttpToolsProtocol
-    except ImportError:  # httptools is not installed: uvicorn itself would use h11
-        return GuardedH11Protocol
-    return GuardedHttpToolsProtocol
+    return _guarded_httptools or GuardedH11Protocol
