@@ -152,7 +152,7 @@ def test_serve_hands_uvicorn_the_timeouts_and_the_concurrency_limit(monkeypatch,
         }
     )
     args = argparse.Namespace(
-        host="127.0.0.1", port=8000, workers=1, no_migrate=False, access_log=False, reload_content=False
+        host="127.0.0.1", port=8000, workers=1, no_migrate=True, access_log=False, reload_content=False
     )
     serve.cmd_serve(args, settings)
     assert seen["timeout_keep_alive"] == 3 and seen["limit_concurrency"] == 200
