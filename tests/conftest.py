@@ -224,14 +224,14 @@ def staff_client(client: TestClient, staff_password_hash: str) -> Callable[..., 
 
 
 # ---- hypothesis: the fuzz suite's budget ------------------------------------------------------------------
-# `HYPOTHESIS_PROFILE=ci` (set by .ci/run) runs the full budget: 350 cases per fuzz test, over 2,000 in all on
-# SQLite alone. Locally the default "dev" profile keeps a run short. The generated app is shared by the cases
+# `HYPOTHESIS_PROFILE=ci` (set by .ci/run) runs the full budget: 700 cases per fuzz test, over 5,000 on each
+# database and over 10,000 in all. Locally the default "dev" profile keeps a run short. The generated app is shared by the cases
 # of one test on purpose (a fresh site per case would be far too slow), hence the suppressed health check.
 _FUZZ_COMMON: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 }
-hypothesis_settings.register_profile("ci", max_examples=350, print_blob=True, **_FUZZ_COMMON)
+hypothesis_settings.register_profile("ci", max_examples=700, print_blob=True, **_FUZZ_COMMON)
 hypothesis_settings.register_profile("dev", max_examples=40, **_FUZZ_COMMON)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
@@ -136,6 +137,7 @@ def empty_pg_database(url: str, suffix: str) -> str:
     import sqlalchemy as sa
 
     name = f"{sa.engine.make_url(url).database}_{suffix}"
+
     async def go() -> None:
         import asyncpg
 
@@ -334,3 +336,42 @@ def read_response(sock: Any, timeout: float = 10) -> bytes:
             break
         data += chunk
     return data
+
+
+def make_pdf(change: Callable[[Any], None] | None = None, *, object_streams: bool = False) -> bytes:
+    """A real one-page PDF made with pikepdf, after `change(pdf)` (to add an action, a script, a file...).
+
+    With `object_streams`, objects are packed into compressed object streams, where a regex over the raw
+    bytes cannot see a `/JavaScript`.
+    """
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(612, 792))
+    if change is not None:
+        change(pdf)
+    out = io.BytesIO()
+    mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
+    pdf.save(out, object_stream_mode=mode)
+    return out.getvalue()
+
+
+PDF = make_pdf()  # a plain résumé-like PDF, for the forms' tests
+
+
+@contextlib.contextmanager
+def from_address(client: Any, host: str, port: int = 40000) -> Iterator[Any]:
+    """Requests of this TestClient come from `host` inside the block (another visitor, on the same app and loop).
+
+    A second TestClient would run the app's lifespan a second time; this changes only the peer address the
+    transport reports in the ASGI scope.
+    """
+    transport = client._transport  # httpx2's Client keeps the transport it was given
+    before = transport.client
+    transport.client = (host, port)
+    try:
+        yield client
+    finally:
+        transport.client = before

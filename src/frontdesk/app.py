@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Route
 
 from frontdesk import __version__, guard, ops
@@ -30,10 +32,10 @@ from frontdesk.clock import Clock, utcnow
 from frontdesk.content import Content, load_content
 from frontdesk.content import reload as content_reload
 from frontdesk.content.reload import ContentStore
-from frontdesk.db import Database
+from frontdesk.db import Database, DatabaseUnavailable
 from frontdesk.delivery import outbox
 from frontdesk.delivery.files import ResumeLinks
-from frontdesk.errors import error_page
+from frontdesk.errors import client_gone, error_page
 from frontdesk.guard import ratelimit, spam
 from frontdesk.intake import application, comment_form, feedback, request_info
 from frontdesk.intake.attribution import AttributionMiddleware
@@ -84,7 +86,7 @@ def create_app(
     settings = ensure_secret_key(settings)
     store = ContentStore(content or load_content(settings.content_dir), settings.content_dir)
     assets = Assets(resource_dir("static"))
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, lock_timeout=settings.db_lock_timeout)
     page_cache = PageCache(clock)
     store.on_change(lambda _new: page_cache.clear())
     register_slots(page_cache.slots, settings, clock)
@@ -126,14 +128,30 @@ def create_app(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: error_page, Exception: error_page},
+        # By class, before the catch-all: these are answered by the exception middleware and not re-raised, so
+        # neither a client that went away nor a database error's message (which can quote a row) reaches
+        # uvicorn's own traceback log.
+        exception_handlers={
+            ClientDisconnect: client_gone,
+            HTTPException: error_page,
+            DatabaseUnavailable: error_page,
+            sa.exc.SQLAlchemyError: error_page,
+            Exception: error_page,
+        },
     )
+    # Starlette's own slash redirects are built from the Host header; errors.error_page builds them from
+    # FRONTDESK_PUBLIC_URL instead.
+    app.router.redirect_slashes = False
     app.state.services = services
     return app
 
 
 def app_from_env() -> Starlette:
     """Entry point for `uvicorn --factory` (used by `frontdesk serve --workers N`)."""
-    app = create_app(Settings.from_env())
+    from frontdesk.guard import slow_clients
+
+    settings = Settings.from_env()
+    slow_clients.configure(settings.header_timeout)  # this worker process's connections
+    app = create_app(settings)
     gc.freeze()  # as in `frontdesk serve`: start-up objects stay out of full garbage collections
     return app

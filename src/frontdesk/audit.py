@@ -27,7 +27,7 @@ a = tables.audit
 ACTIONS = {
     "login.ok": "Signed in",
     "login.failed": "Failed sign-in",
-    "login.locked": "Account locked",
+    "login.locked": "Sign-in paused for an address",
     "logout": "Signed out",
     "delivery.replay": "Replayed a delivery",
     "delivery.replay_failed": "Replayed failed deliveries",
@@ -40,6 +40,7 @@ ACTIONS = {
     "staff.disable": "Disabled a staff account",
     "staff.enable": "Enabled a staff account",
     "staff.set_password": "Set a password",
+    "staff.unlock": "Lifted sign-in pauses",
     "comment.approve": "Approved a comment",
     "comment.spam": "Marked a comment as spam",
     "comment.delete": "Deleted a comment",

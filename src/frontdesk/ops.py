@@ -1,7 +1,9 @@
 """What operators and their tools ask: `/healthz`, `/readyz` and `/metrics`.
 
 - `/healthz`: the process is up and answers (a liveness probe restarts it otherwise).
-- `/readyz`: the database answers and the content is loaded (a load balancer sends traffic only then).
+- `/readyz`: the database answers and can take a write now, the uploads folder can be written, and the
+  content is loaded (a load balancer sends traffic only then). A database that another process keeps
+  locked, or a read-only one, used to pass here while every form hung; now it answers 503 and says why.
 - `/metrics`: delivery health for Prometheus (`delivery/metrics.py`), for loopback clients that did not
   come through a proxy, or anyone sending `Authorization: Bearer <FRONTDESK_METRICS_TOKEN>` when that is
   set. Everyone else gets a 404 (no token configured: the page does not exist for them) or a 403.
@@ -9,8 +11,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
+import os
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
@@ -31,12 +36,27 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok", headers=NO_STORE)
 
 
+def _uploads_writable(folder: Path) -> bool:
+    """The uploads folder (or the data dir that will hold it) takes new files."""
+    target = folder
+    while not target.exists() and target != target.parent:
+        target = target.parent  # not made yet: whatever will hold it must be writable
+    return target.is_dir() and os.access(target, os.W_OK | os.X_OK)
+
+
 async def readyz(request: Request) -> Response:
     found = web.services(request)
     db_ok = await found.db.ping()
+    write_problem = await found.db.writable() if db_ok else None
+    uploads_ok = await asyncio.to_thread(_uploads_writable, found.settings.uploads_dir)
     content_ok = found.content.current is not None
-    ok = db_ok and content_ok
-    body = f"database: {'ok' if db_ok else 'unreachable'}\ncontent: {'ok' if content_ok else 'not loaded'}\n"
+    ok = db_ok and write_problem is None and uploads_ok and content_ok
+    database = "unreachable" if not db_ok else f"cannot take a write ({write_problem})" if write_problem else "ok"
+    body = (
+        f"database: {database}\n"
+        f"uploads: {'ok' if uploads_ok else 'not writable'}\n"
+        f"content: {'ok' if content_ok else 'not loaded'}\n"
+    )
     return PlainTextResponse(body, status_code=200 if ok else 503, headers=NO_STORE)
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from frontdesk.storage import private_dir
+
 DEFAULT_RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 
 DEFAULT_RATE_LIMITS = {
@@ -42,6 +44,7 @@ class Settings:
     content_dir: Path = Path("content")
     data_dir: Path = Path("var")
     database_url: str = ""
+    db_lock_timeout: float = 5.0  # seconds a write waits for the write lock before answering 503
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "info"
@@ -66,6 +69,10 @@ class Settings:
     turnstile_secret: str = ""
     turnstile_verify_url: str = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
     body_timeout_seconds: float = 15.0  # a request body that stalls this long gets 408
+    body_min_rate: float = 1024.0  # bytes/s: a body slower than this on average (after 10 s) gets 408
+    header_timeout: float = 10.0  # seconds a request has to send its headers, then the connection closes
+    keepalive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open
+    limit_concurrency: int = 0  # connections and requests at once before uvicorn answers 503 (0: no limit)
     # Personal data.
     retention_days: int = 180
     spam_retention_days: int = 30
@@ -217,6 +224,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         content_dir=content_dir,
         data_dir=data_dir,
         database_url=database_url,
+        db_lock_timeout=_number(env, "DB_LOCK_TIMEOUT", d.db_lock_timeout, minimum=0.1),
         secret_key=_get(env, "SECRET_KEY") or "",
         public_url=public_url,
         log_level=level,
@@ -244,6 +252,10 @@ def _parse(env: Mapping[str, str]) -> Settings:
         session_max_hours=int(_number(env, "SESSION_MAX_HOURS", d.session_max_hours, minimum=1)),
         reload_content=_bool(env, "RELOAD_CONTENT", False),
         body_timeout_seconds=_number(env, "BODY_TIMEOUT_SECONDS", d.body_timeout_seconds, minimum=0.1),
+        body_min_rate=_number(env, "BODY_MIN_RATE", d.body_min_rate),
+        header_timeout=_number(env, "HEADER_TIMEOUT", d.header_timeout, minimum=0.1),
+        keepalive_timeout=_number(env, "KEEPALIVE_TIMEOUT", d.keepalive_timeout, minimum=0.1),
+        limit_concurrency=int(_number(env, "LIMIT_CONCURRENCY", d.limit_concurrency)),
     )
     _check_abuse_lists(settings)
     if bool(settings.turnstile_sitekey) != bool(settings.turnstile_secret):
@@ -291,7 +303,7 @@ def ensure_secret_key(settings: Settings) -> Settings:
     try:
         key = path.read_text().strip()
     except FileNotFoundError:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         key = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:

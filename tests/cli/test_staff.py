@@ -132,3 +132,20 @@ def test_an_unmigrated_postgresql_database_gets_a_hint(tmp_path):
     )
     assert result.returncode == 2
     assert "frontdesk migrate" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unlock_lifts_the_pauses_of_an_account(cli, settings):
+    """Wrong passwords pause sign-in from the address they came from; `staff unlock` lifts that, audited."""
+    assert cli("add", "ann@example.com", "--role", "admin", "--password-stdin", stdin=STAFF_PASSWORD).returncode == 0
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        for _ in range(5):
+            sign_in(client, "ann@example.com", "wrong password!")
+        assert sign_in(client, "ann@example.com").status_code == 401
+        assert "paused from 1" in cli("list").stdout
+        lifted = cli("unlock", "ann@example.com")
+        assert (
+            lifted.returncode == 0 and lifted.stdout.strip() == "lifted sign-in pauses for ann@example.com (1 address)"
+        )
+        assert sign_in(client, "ann@example.com").status_code == 303
+    missing = cli("unlock", "nobody@example.com")
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1

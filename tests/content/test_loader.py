@@ -132,3 +132,23 @@ def test_markdown_raw_html_is_not_passed_through(content_dir):
     path.write_text(path.read_text() + "\n<script>alert(1)</script>\n")
     office = load_content(content_dir).office("sioux-falls-agency")
     assert "<script>" not in office.html
+
+
+def test_yaml_reads_country_codes_and_postal_codes_as_written(content_dir):
+    """YAML 1.1 read `country: NO` as false and `postal_code: 0150` as the octal number 104."""
+    office = content_dir / "offices" / "sioux-falls-agency.md"
+    text = office.read_text().replace('postal_code: "57105"', "postal_code: 0150").replace("country: US", "country: NO")
+    office.write_text(text)
+    content = load_content(content_dir)
+    found = content.office("sioux-falls-agency")
+    assert found is not None and found.address.postal_code == "0150" and found.address.country == "NO"
+
+
+def test_a_number_in_a_text_field_says_to_quote_it(content_dir):
+    office = content_dir / "offices" / "sioux-falls-agency.md"
+    office.write_text(office.read_text().replace('postal_code: "57105"', "postal_code: 57105"))
+    with pytest.raises(ContentError) as failed:
+        load_content(content_dir)
+    (problem,) = [p for p in failed.value.problems if "postal_code" in p]  # jobs of that office fail too
+    assert problem.startswith("content/offices/sioux-falls-agency.md: address.postal_code: YAML read this as a number")
+    assert 'quote this value, e.g. postal_code: "..."' in problem

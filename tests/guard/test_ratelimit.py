@@ -20,7 +20,7 @@ from frontdesk.guard.ratelimit import (
     parse_networks,
     retry_after_header,
 )
-from support import REDIS_URL, need, run_async
+from support import PDF, REDIS_URL, need, run_async
 
 PROXIES = parse_networks(["10.0.0.0/8", "192.0.2.1", "fd00::/8"])
 
@@ -269,7 +269,7 @@ def test_apply_and_feedback_limits(limited_client):
     from frontdesk.db import tables
 
     c = limited_client
-    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    pdf = PDF
     job = "/careers/licensed-insurance-agent/apply"
     data = {"name": "Grace Hopper", "email": "grace@example.com", "phone": "605 555 0123", "consent": "yes"}
     assert c.post(job, data={**data, "_t": _token(c, job)}, files={"resume": ("cv.pdf", pdf)}).status_code == 303

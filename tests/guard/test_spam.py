@@ -11,12 +11,11 @@ from starlette.testclient import TestClient
 from frontdesk.app import create_app
 from frontdesk.db import tables
 from frontdesk.records import submissions
+from support import PDF, FakeSiteverify, db_rows, post_lead, run_async, token, write
 from support import TURNSTILE_SECRET as SECRET
 from support import TURNSTILE_SITEKEY as SITEKEY
-from support import FakeSiteverify, db_rows, post_lead, run_async, token, write
 
 JOB = "licensed-insurance-agent"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def application(client, **overrides):
@@ -210,6 +209,8 @@ def test_debug_logging_keeps_driver_parameter_dumps_off(monkeypatch):
 
     monkeypatch.setattr(logging.getLogger(), "handlers", [])  # let basicConfig run; restored afterwards
     root_level = logging.getLogger().level
+    names = ("aiosqlite", "asyncpg", "python_multipart", "sqlalchemy.engine", "sqlalchemy.pool", "alembic")
+    levels = {name: logging.getLogger(name).level for name in names}
     try:
         cli.configure_logging(Settings(log_level="debug"))
         assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
@@ -217,5 +218,5 @@ def test_debug_logging_keeps_driver_parameter_dumps_off(monkeypatch):
         assert logging.getLogger("frontdesk").isEnabledFor(logging.DEBUG)
     finally:
         logging.getLogger().setLevel(root_level)
-        for name in ("aiosqlite", "asyncpg", "python_multipart"):
-            logging.getLogger(name).setLevel(logging.NOTSET)
+        for name, level in levels.items():  # as they were: frontdesk.db keeps the drivers' at WARNING
+            logging.getLogger(name).setLevel(level)

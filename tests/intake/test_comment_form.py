@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from frontdesk.db import Database, tables
@@ -126,13 +128,42 @@ def test_returning_commenter_is_published_at_once(client, settings, database_url
             await db.dispose()
 
     run_async(approve)
-    client.cookies.clear()  # another browser, same email
-    r = comment(client, email="ANN@example.com", comment="Me again.")
+    r = comment(client, email="ANN@example.com", comment="Me again.")  # the same browser, the same email
     second = next(row for row in comments_rows(settings) if row.id != first.id)
     assert second.state == "approved"
     assert r.status_code == 303 and r.headers["location"] == f"{OPEN}#comment-{second.id}"
     html = client.get(OPEN).text
     assert "2 comments, read them below or add one" in html and "Me again." in html
+
+
+def test_a_claimed_email_alone_does_not_publish(client, settings, database_url):
+    """Anyone can type an approved commenter's address: from another browser, the comment waits."""
+    comment(client)
+    (first,) = comments_rows(settings)
+    run_async(lambda: _approve(database_url, first.id, first.created_at))
+    client.cookies.clear()  # another browser, same email, any name
+    r = comment(client, name="Not Ann", email="ann@example.com", comment="Pretending.")
+    second = next(row for row in comments_rows(settings) if row.id != first.id)
+    assert second.state == "pending" and r.headers["location"] == f"{OPEN}/your-comments"
+    assert "Pretending." not in client.get(OPEN).text
+
+
+def test_auto_approval_has_a_daily_limit(client, settings, database_url):
+    comment(client)
+    (first,) = comments_rows(settings)
+    run_async(lambda: _approve(database_url, first.id, first.created_at))
+    states = [comment(client, comment=f"Again {i}.").status_code for i in range(5)]
+    assert states == [303] * 5
+    later = sorted((r for r in comments_rows(settings) if r.id != first.id), key=lambda r: r.body)
+    assert [r.state for r in later] == ["approved"] * 3 + ["pending"] * 2
+
+
+async def _approve(database_url: str, comment_id: str, when: Any) -> None:
+    db = Database(database_url)
+    try:
+        await decide(db, comment_id, "approve", actor="mod@example.com", now=when)
+    finally:
+        await db.dispose()
 
 
 def test_honeypot_gets_the_same_answer_and_is_stored_as_spam(client, settings):

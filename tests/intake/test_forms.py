@@ -8,10 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from frontdesk.db import tables
-from support import db_rows, post_lead, token
+from support import PDF, db_rows, post_lead, token
 
 JOB = "licensed-insurance-agent"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def rows(settings, table):

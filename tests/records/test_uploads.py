@@ -11,10 +11,9 @@ import pytest
 from frontdesk.db import tables
 from frontdesk.records.sniff import MAX_BYTES, UploadRejected, detect
 from frontdesk.records.uploads import safe_filename
-from support import db_rows, token
+from support import PDF, db_rows, make_pdf, token
 
 JOB = "/careers/licensed-insurance-agent/apply"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WORD_TYPES = (
     b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
     b'<Override PartName="/word/document.xml" '
@@ -70,6 +69,30 @@ def test_real_documents_on_this_machine_pass(path):
     assert detect(Path(path).read_bytes()) == "pdf"
 
 
+def _open_action(pdf, kind: str, **entries: str) -> None:
+    import pikepdf
+
+    values = {k: pikepdf.String(v) for k, v in entries.items()}
+    pdf.Root.OpenAction = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name("/" + kind), **values))
+
+
+def _embedded_file(pdf) -> None:
+    import pikepdf
+
+    stream = pdf.make_stream(b"MZ payload")
+    stream.Type = pikepdf.Name.EmbeddedFile
+    spec = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("x.exe"), EF={"/F": stream})
+    )
+    pdf.Root.Names = pikepdf.Dictionary(EmbeddedFiles=pikepdf.Dictionary(Names=[pikepdf.String("x.exe"), spec]))
+
+
+# `/J#61vaScript` is `/JavaScript` with one letter escaped: a parser reads it as the same name.
+PDF_ESCAPED_JS = make_pdf(lambda pdf: _open_action(pdf, "JavaScript", JS="app.alert(1)")).replace(
+    b"/JavaScript", b"/J#61vaScript"
+)
+
+
 def _ole(extra: bytes = b"") -> bytes:
     return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200 + extra + b"\x00" * 200
 
@@ -106,12 +129,12 @@ REJECTED = {
     "jpeg": (b"\xff\xd8\xff\xe0" + b"\x00" * 40, "image"),
     # documents with active content
     "pdf javascript": (
-        PDF.replace(b"/Type /Catalog", b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"),
-        "pdf: active content",
+        make_pdf(lambda pdf: _open_action(pdf, "JavaScript", JS="app.alert(1)")),
+        "pdf: /JavaScript runs on its own",
     ),
-    "pdf escaped name": (PDF.replace(b"/Type /Catalog", b"/OpenAction << /S /J#61vaScript >>"), "pdf: active content"),
-    "pdf launch": (PDF.replace(b"/Type /Catalog", b"/OpenAction << /S /Launch /F (cmd.exe) >>"), "pdf: active content"),
-    "pdf embedded file": (PDF.replace(b"/Type /Catalog", b"/Names << /EmbeddedFiles 3 0 R >>"), "pdf: active content"),
+    "pdf escaped name": (PDF_ESCAPED_JS, "pdf: /JavaScript runs on its own"),
+    "pdf launch": (make_pdf(lambda pdf: _open_action(pdf, "Launch", F="cmd.exe")), "pdf: /Launch runs on its own"),
+    "pdf embedded file": (make_pdf(_embedded_file), "pdf: names tree with scripts or files"),
     "docm": (
         zipped(
             {
@@ -222,7 +245,7 @@ def test_accepted_upload_keeps_only_a_sanitized_name(client, settings):
     )
     assert r.status_code == 303
     (upload,) = db_rows(settings.database_url, tables.uploads)
-    assert upload.original_name == "cvtxt.pdf" and upload.mime == "text/plain"
+    assert upload.original_name == "cvtxt.txt" and upload.mime == "text/plain"  # the extension of what it is
     assert upload.stored_name.endswith(".txt") and "/" not in upload.stored_name
 
 

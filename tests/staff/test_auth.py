@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from frontdesk.app import create_app
 from frontdesk.db import tables
 from frontdesk.staff import passwords
 from frontdesk.staff.views import login as views_login
-from support import STAFF_PASSWORD, add_staff, in_app, sign_in, write
+from support import STAFF_PASSWORD, add_staff, from_address, in_app, sign_in, write
 
 EMAIL = "ada@staff.example"
 
@@ -125,7 +126,41 @@ def test_five_failures_lock_the_account_for_fifteen_minutes_growing_on_repeat(ad
     assert sign_in(ada, EMAIL).status_code == 303
     actions = audit_actions(ada)
     assert sum(1 for a, _ in actions if a == "login.locked") == 4
-    assert ("login.failed", "account locked") in actions
+    assert ("login.failed", "paused for this address") in actions  # the address is paused, not the account
+
+
+def test_a_pause_is_for_one_address_not_the_account(ada, make_settings, clock):
+    """Five wrong passwords from an attacker's address do not keep the owner out from theirs (they did)."""
+    for _ in range(5):
+        sign_in(ada, EMAIL, "wrong password!")
+    assert sign_in(ada, EMAIL).status_code == 401  # that address is paused
+    with from_address(ada, "198.51.100.7") as owner:
+        assert sign_in(owner, EMAIL).status_code == 303
+
+
+def test_failures_decay(ada, clock):
+    for _ in range(4):
+        sign_in(ada, EMAIL, "wrong password!")
+    clock.advance(minutes=16)  # four old failures are forgotten: four more do not pause
+    for _ in range(4):
+        assert sign_in(ada, EMAIL, "wrong password!").status_code == 401
+    assert sign_in(ada, EMAIL).status_code == 303
+
+
+def test_an_admin_lifts_the_pauses_with_an_audit_entry(ada, staff_password_hash):
+    for _ in range(5):
+        sign_in(ada, EMAIL, "wrong password!")
+    add_staff(ada, "boss@staff.example", "admin", staff_password_hash)
+    with from_address(ada, "198.51.100.9") as boss:
+        assert sign_in(boss, "boss@staff.example").status_code == 303
+        page = boss.get("/staff/accounts")
+        assert page.status_code == 200 and "1 address paused" in page.text
+        ada_id = next(int(m) for m in re.findall(r"/staff/accounts/(\d+)/unlock", page.text))
+        r = boss.post(f"/staff/accounts/{ada_id}/unlock")
+        assert r.status_code == 303 and "None" in boss.get("/staff/accounts").text
+    ada.cookies.clear()
+    assert sign_in(ada, EMAIL).status_code == 303  # the paused address is let in again
+    assert ("staff.unlock", "1 sources") in [(a, d) for a, d in audit_actions(ada)]
 
 
 def test_lockout_is_per_account(ada, staff_password_hash):

@@ -116,3 +116,39 @@ def test_viewers_cannot_moderate(staff_client):
     assert viewer.get("/staff/comments").status_code == 403
     assert viewer.post(f"/staff/comments/{row.id}/approve").status_code == 403
     assert only_comment(client).state == "pending"
+
+
+def test_an_erased_comment_cannot_be_approved_or_shown(staff_client, settings):
+    """It could: an approved erased comment showed on the article as a blank one."""
+    import datetime as dt
+
+    from frontdesk.cli.privacy import erase
+
+    client = staff_client("admin")
+    post_comment(client, body="Please forget me.")
+    row = only_comment(client)
+
+    async def forget(app):
+        services = app.state.services
+        await erase(
+            services.db,
+            "ann@example.com",
+            now=dt.datetime.now(dt.UTC),
+            uploads_dir=settings.uploads_dir,
+            secret_key=settings.secret_key,
+        )
+
+    in_app(client, forget)
+    assert only_comment(client).state == "deleted" and only_comment(client).body == ""
+    r = client.post(f"/staff/comments/{row.id}/approve?state=deleted")
+    assert r.status_code == 409 and "erased" in r.text
+    assert only_comment(client).state == "deleted"
+
+    # Even a row made approved behind the moderation's back is never shown empty.
+    async def force(app):
+        async with app.state.services.db.write() as conn:
+            await conn.execute(tables.comments.update().values(state="approved"))
+
+    in_app(client, force)
+    article = client.get(ARTICLE).text
+    assert "No comments yet" in article and f'id="comment-{row.id}"' not in article

@@ -6,6 +6,7 @@
 - `delivery.py` `worker`, `deliveries`
 - `staff.py`    `staff add|list|disable|enable|set-password`
 - `privacy.py`  `purge`, `erase`
+- `backup.py`   `backup`, `restore`
 
 Every subcommand reads settings from the environment once. Problems a person can fix (a bad setting, an
 invalid content file, a missing account) print one clear line to stderr and exit with code 2, never a
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from frontdesk import __version__
-from frontdesk.cli import delivery, init, privacy, serve, staff
+from frontdesk.cli import backup, delivery, init, privacy, serve, staff
 from frontdesk.cli.base import CommandError, configure_logging
 from frontdesk.settings import Settings, SettingsError
 
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="Run and operate a Frontdesk site.")
     parser.add_argument("--version", action="version", version=f"frontdesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (init, serve, delivery, staff, privacy):
+    for module in (init, serve, delivery, staff, privacy, backup):
         module.register(sub)
     return parser
 

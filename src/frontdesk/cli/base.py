@@ -40,8 +40,7 @@ def configure_logging(settings: Settings) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per applied migration is enough
-    # These echo SQL (with its parameters: people's emails and messages) at INFO and DEBUG, even when
-    # FRONTDESK_LOG_LEVEL=debug; sqlalchemy.engine at INFO is exactly `echo=True`. Only warnings are wanted.
+    # The database drivers' loggers, which echo parameters, are kept at WARNING by frontdesk.db.engine.
     for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # python-multipart warns on every malformed body a bot sends: noise.
@@ -85,7 +84,7 @@ def run_with_db(
     ensure_database(settings)
 
     async def go() -> T:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, lock_timeout=settings.db_lock_timeout)
         try:
             return await work(db)
         finally:

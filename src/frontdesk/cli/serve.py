@@ -35,6 +35,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError(
                 f"cannot migrate the database ({type(exc).__name__}): check FRONTDESK_DATABASE_URL"
             ) from None
+    from frontdesk.guard import slow_clients
+
+    slow_clients.configure(settings.header_timeout)
     common: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
@@ -43,6 +46,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "proxy_headers": False,  # client IPs come from FRONTDESK_TRUSTED_PROXIES, not blindly from headers
         "server_header": False,
         "timeout_graceful_shutdown": 20,
+        "http": slow_clients.protocol(),  # uvicorn's own, with a deadline for request headers
+        "timeout_keep_alive": settings.keepalive_timeout,
+        "limit_concurrency": settings.limit_concurrency or None,
     }
     if args.reload_content:
         settings = settings.with_overrides(reload_content=True)

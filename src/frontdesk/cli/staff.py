@@ -5,6 +5,7 @@
     frontdesk staff disable EMAIL
     frontdesk staff enable EMAIL
     frontdesk staff set-password EMAIL [--password-stdin]
+    frontdesk staff unlock EMAIL
 
 Passwords are asked for twice at a hidden prompt, or read as one line from
 standard input with `--password-stdin` (for scripts: `printf '%s\\n' "$PW" |
@@ -76,24 +77,24 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    from frontdesk.staff import accounts
+    from frontdesk.staff import accounts, throttle
 
-    async def read(db: Database) -> list[Any]:
+    async def read(db: Database) -> tuple[list[Any], dict[str, int]]:
         async with db.read() as conn:
-            return await accounts.all_accounts(conn)
+            return await accounts.all_accounts(conn), await throttle.paused_sources(conn, utcnow())
 
-    rows = run_with_db(settings, read)
-    if not rows:
+    found = run_with_db(settings, read)
+    if not found[0]:
         print("no staff accounts yet: add one with `frontdesk staff add EMAIL --role admin`")
         return 0
-    now = utcnow()
+    rows, paused = found
     width = max(len(r.email) for r in rows)
     print(f"{'email':<{width}}  role    state             created")
     for r in rows:
         if r.disabled:
             state = "disabled"
-        elif r.locked_until is not None and r.locked_until > now:
-            state = f"locked to {r.locked_until:%H:%M}Z"
+        elif paused.get(r.email):
+            state = f"paused from {paused[r.email]}"
         else:
             state = "active"
         print(f"{r.email:<{width}}  {r.role:<6}  {state:<16}  {r.created_at:%Y-%m-%d}")
@@ -126,6 +127,14 @@ def cmd_set_password(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdesk.staff import accounts
+
+    lifted = _write(settings, lambda conn: accounts.unlock(conn, args.email, now=utcnow()))
+    print(f"lifted sign-in pauses for {args.email.strip().lower()} ({lifted} address{'es' if lifted != 1 else ''})")
+    return 0
+
+
 def _email(value: str) -> str:
     from frontdesk.staff import accounts
 
@@ -155,6 +164,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = actions.add_parser("enable", help="enable a disabled account")
     p.add_argument("email")
     p.set_defaults(handler=cmd_enable)
+
+    p = actions.add_parser("unlock", help="lift the sign-in pauses wrong passwords set on an account")
+    p.add_argument("email")
+    p.set_defaults(handler=cmd_unlock)
 
     p = actions.add_parser("set-password", help="set a new password (lifts a lockout, ends sessions)")
     p.add_argument("email")

@@ -23,7 +23,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from pydantic import ValidationError
@@ -44,11 +44,49 @@ from frontdesk.content.models import (
 
 # libyaml's loader, where PyYAML was built with it, parses front matter about ten times faster (start-up with
 # many postings); the pure-Python SafeLoader is the same language and the fallback.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Yaml12Loader(_BASE_LOADER):  # type: ignore[misc]
+    """YAML as editors expect it (the YAML 1.2 core schema's scalars), not PyYAML's YAML 1.1.
+
+    YAML 1.1 reads `country: NO` (Norway) as false, `yes`/`on`/`y` as true, `postal_code: 0150` as the
+    octal number 104 and `1:30` as 90 (base 60). Here only true/false are booleans, and only plain
+    decimal numbers (no leading zero), `0x`/`0o` ones, and floats are numbers; everything else stays the
+    text that was written. A value in a text field that still reads as a number (`postal_code: 57105`) gets
+    a content error that says to quote it.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
+        first: [
+            (tag, regex) for tag, regex in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")
+        ]
+        for first, resolvers in _BASE_LOADER.yaml_implicit_resolvers.items()
+    }
+
+
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+|0o[0-7]+)$"),
+    list("-+0123456789"),
+)
+
+
+def _construct_int(loader: Any, node: Any) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    return int(text, 0) if text.startswith("0x") else int(text)
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (C or Python)
+    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a safe loader (C or Python)
 
 
 class ContentError(Exception):
@@ -66,6 +104,9 @@ def _format_error(rel: str, err: ValidationError) -> list[str]:
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif e["type"] == "string_type" and isinstance(e.get("input"), bool | int | float):
+            what = "true or false" if isinstance(e["input"], bool) else "a number"
+            msg = f'YAML read this as {what}, not text: quote this value, e.g. {loc.rsplit(".", 1)[-1]}: "..."'
         out.append(f"{rel}: {loc}: {msg}")
     return out
 

@@ -27,12 +27,21 @@ savepoint without disturbing the others.
 
 On PostgreSQL transactions are ordinary; the outbox claims with
 `FOR UPDATE SKIP LOCKED` so several workers never take the same row.
+
+Failing safe. A write waits at most `lock_timeout` seconds (`FRONTDESK_DB_LOCK_TIMEOUT`, 5 by default,
+set here and nowhere else) for the write lock, this process's and SQLite's alike; past that it raises
+`DatabaseBusy`, and a database that cannot take a write at all (unreachable, read-only, full) raises
+`DatabaseUnavailable`. The forms answer both with a 503 and `Retry-After`, the form re-rendered with what
+the person typed (`intake/answers.py`), instead of hanging for 30 s and losing it. Statements are logged,
+if ever, without their parameters (`hide_parameters`): they are people's emails and messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -43,9 +52,49 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from frontdesk.storage import private_file
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+# The drivers' own logs are not ours to let through: aiosqlite logs every statement with its parameters at
+# DEBUG, and sqlalchemy.engine at INFO is `echo=True`. Whatever the entry point (the CLI, uvicorn --factory,
+# a test) and whatever the root level, only their warnings are kept: parameters are people's data.
+for _name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
 
 class DatabaseUnavailable(Exception):
-    """The database could not be reached or answered with an error."""
+    """The database cannot take a write now: unreachable, read-only, full, or (`DatabaseBusy`) locked."""
+
+    def __init__(self, reason: str = "the database cannot take a write just now") -> None:
+        super().__init__(reason)
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Another writer held the database for longer than the lock timeout."""
+
+    def __init__(self) -> None:
+        super().__init__("the database is busy with another write")
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """What a driver error means for the person waiting: busy, unavailable, or None (a bug: let it raise)."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        text = str(getattr(exc, "orig", None) or exc).lower()
+        if "locked" in text or "busy" in text:
+            return DatabaseBusy()
+        if "readonly" in text or "read-only" in text or "read only" in text:
+            return DatabaseUnavailable("the database is read-only")
+        if "full" in text:
+            return DatabaseUnavailable("the database's disk is full")
+        return DatabaseUnavailable()
+    if isinstance(exc, sa.exc.DBAPIError) and "read-only" in str(getattr(exc, "orig", "")).lower():
+        return DatabaseUnavailable("the database is read-only")  # a PostgreSQL standby
+    if isinstance(exc, OSError):
+        return DatabaseUnavailable("the database cannot be reached")
+    return None
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -92,24 +141,25 @@ async def _run_job(conn: AsyncConnection, job: Job) -> Any:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.lock_timeout = lock_timeout
         self._write_lock = asyncio.Lock()
         self._queue: asyncio.Queue[tuple[Job, asyncio.Future[Any]]] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._sync_engine: sa.Engine | None = None  # for write_sync() on SQLite, created on first use
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             path = sqlite_path(url)
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
+                private_file(path)  # 0600 before SQLite opens it; its -wal and -shm files take the same mode
+            kwargs["connect_args"] = {"timeout": lock_timeout}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine.sync_engine)
+            configure_sqlite(self.engine.sync_engine, lock_timeout)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -117,18 +167,47 @@ class Database:
             yield conn
 
     @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        """This process's write lock, waited for at most `lock_timeout` seconds."""
+        try:
+            async with asyncio.timeout(self.lock_timeout):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise DatabaseBusy() from None
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        if not self.is_sqlite:
-            async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with self._write_lock, self.engine.connect() as conn:
-            conn = await conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
-            async with conn.begin():
-                yield conn
+        """One write transaction; `DatabaseBusy` or `DatabaseUnavailable` when it cannot be had or kept."""
+        try:
+            if not self.is_sqlite:
+                async with self.engine.begin() as conn:
+                    yield conn
+                return
+            async with self._locked(), self.engine.connect() as conn:
+                conn = await conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
+                async with conn.begin():
+                    yield conn
+        except Exception as exc:
+            found = unavailable(exc)
+            if found is None or found is exc:
+                raise
+            raise found from exc
 
     async def transact(self, job: Job) -> Any:
         """Run `job(conn)` (or insert `Inserts` rows) in a write transaction; return once committed."""
+        try:
+            return await self._transact(job)
+        except Exception as exc:
+            found = unavailable(exc)
+            if found is None or found is exc:
+                raise
+            raise found from exc
+
+    async def _transact(self, job: Job) -> Any:
         if not self.is_sqlite:
             async with self.engine.begin() as conn:
                 return await _run_job(conn, job)
@@ -149,7 +228,7 @@ class Database:
                 batch.append(queue.get_nowait())
             outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
             try:
-                async with self._write_lock, self.engine.connect() as conn:
+                async with self._locked(), self.engine.connect() as conn:
                     conn = await conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
                     async with conn.begin():
                         plain = [(job, future) for job, future in batch if isinstance(job, Inserts)]
@@ -193,14 +272,22 @@ class Database:
         if not self.is_sqlite or sqlite_path(self.url) is None:
             async with self.write() as conn:
                 return await conn.run_sync(fn)
-        async with self._write_lock:
-            return await asyncio.to_thread(self._write_sync_in_thread, fn)
+        try:
+            async with self._locked():
+                return await asyncio.to_thread(self._write_sync_in_thread, fn)
+        except Exception as exc:
+            found = unavailable(exc)
+            if found is None or found is exc:
+                raise
+            raise found from exc
 
     def _write_sync_in_thread(self, fn: Callable[[sa.Connection], T]) -> T:
         if self._sync_engine is None:  # only ever one thread here at a time: the write lock is held
             url = sa.engine.make_url(self.url).set(drivername="sqlite+pysqlite")
-            self._sync_engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-            _configure_sqlite(self._sync_engine)
+            self._sync_engine = sa.create_engine(
+                url, hide_parameters=True, connect_args={"timeout": self.lock_timeout, "check_same_thread": False}
+            )
+            configure_sqlite(self._sync_engine, self.lock_timeout)
         with self._sync_engine.connect() as conn:
             conn = conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
             with conn.begin():
@@ -214,6 +301,29 @@ class Database:
         except Exception:  # any driver error means "not ready"
             return False
 
+    async def writable(self, within: float = 1.0) -> str | None:
+        """None if a write could start within `within` seconds, else why not (for /readyz).
+
+        SQLite: take the write lock (`BEGIN IMMEDIATE`) and give it back; that fails for a file held by another
+        writer, a read-only file or folder. PostgreSQL: a standby in recovery, or a read-only session.
+        """
+        try:
+            async with asyncio.timeout(within):
+                if self.is_sqlite:
+                    async with self._locked(), self.engine.connect() as conn:
+                        conn = await conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
+                        async with conn.begin():  # takes the write lock, writes nothing
+                            pass
+                    return None
+                async with self.read() as conn:
+                    read_only = (await conn.exec_driver_sql("SHOW transaction_read_only")).scalar()
+                return "read-only" if read_only == "on" else None
+        except (TimeoutError, DatabaseBusy):
+            return "busy: another writer holds it"
+        except Exception as exc:
+            found = unavailable(exc)
+            return str(found) if found is not None else type(exc).__name__
+
     async def dispose(self) -> None:
         if self._writer is not None and not self._writer.done():
             self._writer.cancel()
@@ -224,16 +334,22 @@ class Database:
             self._sync_engine.dispose()
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def configure_sqlite(engine: sa.Engine, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    """The pragmas every SQLite connection gets (WAL, synchronous=FULL, the busy timeout, foreign keys),
+    and transactions that begin as the caller asks (`BEGIN IMMEDIATE` for writes)."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module, so that the
         # BEGIN below is the only one and can be IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")  # first: the next pragma may wait
+        # Persistent once set (migrations set it too); switching needs the lock, which another process may hold
+        # right now: then this connection reads in the file's current mode, and a later one switches.
+        with contextlib.suppress(sqlite3.OperationalError):
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

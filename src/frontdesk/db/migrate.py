@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from frontdesk.db.engine import sqlite_path
+from frontdesk.storage import private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,7 +39,7 @@ def migrate(url: str, revision: str = "head") -> None:
 
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
     command.upgrade(alembic_config(url), revision)
 
 
@@ -81,7 +82,7 @@ def at_head(url: str) -> bool:
         elif url.startswith("postgresql"):
 
             async def read() -> set[str]:
-                engine = create_async_engine(url)
+                engine = create_async_engine(url, hide_parameters=True)
                 try:
                     async with engine.connect() as conn:
                         rows = await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
@@ -105,7 +106,7 @@ def pending_migrations(url: str) -> list[str]:
     script = ScriptDirectory.from_config(alembic_config(url))
 
     async def current() -> set[str]:
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
         try:
             async with engine.connect() as conn:
                 return await conn.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))

@@ -175,6 +175,19 @@ staff = sa.Table(
     sa.Column("created_at", TS, nullable=False),
 )
 
+# Failed sign-ins per account and per source (a client address, an IPv6 /64): a guesser is slowed down where
+# they are, and the account's owner signing in from elsewhere is not (staff/accounts.py).
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("account", sa.String(320), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),  # since the last pause or decay
+    sa.Column("pauses", sa.Integer, nullable=False, server_default="0"),  # in a row: each doubles the next
+    sa.Column("last_at", TS, nullable=False),
+    sa.Column("paused_until", TS, nullable=True),
+)
+
 staff_sessions = sa.Table(
     "staff_sessions",
     metadata,

@@ -42,10 +42,12 @@ def signed_link(settings: Settings, upload_id: str, now: dt.datetime) -> str:
 
 
 def check_link(settings: Settings, upload_id: str, expires: str, sig: str, now: dt.datetime) -> bool:
-    if not expires.isdigit() or len(expires) > 12:
+    # ASCII digits only ('²'.isdigit() is true, int('²') fails), and the signatures compared as bytes:
+    # compare_digest raises TypeError for non-ASCII str, and whoever holds the link chooses what it says.
+    if not (expires.isascii() and expires.isdecimal()) or len(expires) > 12:
         return False
     expected = _link_sig(settings, upload_id, int(expires))
-    return hmac.compare_digest(expected, sig) and int(expires) >= now.timestamp()
+    return hmac.compare_digest(expected.encode(), sig.encode()) and int(expires) >= now.timestamp()
 
 
 class ResumeLinks:
@@ -70,7 +72,7 @@ class ResumeLinks:
         return FileResponse(
             path,
             media_type=row.mime,
-            filename=row.original_name or "resume",
+            filename=uploads.download_name(row.original_name, row.mime, "resume"),
             content_disposition_type="attachment",
             headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
         )

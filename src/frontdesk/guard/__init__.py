@@ -7,6 +7,8 @@ Middleware, outermost first (the order `middleware()` returns):
 - `csrf.py`          unsafe requests from another site's page: 403, before any body is read
 - `bodylimit.py`     body caps and slow-body timeouts: 413/408 while the body arrives
 
+Before the app, in uvicorn: `slow_clients.py` closes connections whose headers never finish.
+
 Checks a view calls:
 
 - `ratelimit.py`     per-client, per-form limits (memory, or Redis shared by every instance)
@@ -40,5 +42,10 @@ def middleware(settings: Settings, render_error: ErrorRenderer) -> list[Middlewa
         Middleware(SecurityHeadersMiddleware, https=settings.https, turnstile=bool(settings.turnstile_sitekey)),
         Middleware(RequestShapeMiddleware, render_error=render_error),
         Middleware(CrossOriginMiddleware, trusted_origins=settings.trusted_origins, render_error=render_error),
-        Middleware(BodyLimitMiddleware, idle_timeout=settings.body_timeout_seconds, render_error=render_error),
+        Middleware(
+            BodyLimitMiddleware,
+            idle_timeout=settings.body_timeout_seconds,
+            min_rate=settings.body_min_rate,
+            render_error=render_error,
+        ),
     ]

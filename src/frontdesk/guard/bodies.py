@@ -8,6 +8,9 @@
   (Frontdesk uses at most 1 file, 30 fields and 64 KiB per text part).
 - An empty body without a Content-Type is a form with no fields; anything else is a 415.
 
+NUL characters are removed from every name and value: no form has a use for them, browsers cannot type
+them, and PostgreSQL refuses them in text (a NUL in a sign-in email was a 500 there).
+
 Starlette's parser leaves one gap that this module closes: the
 multipart parser underneath never checks that the body reached its closing
 boundary (python-multipart's `finalize()` is a documented TODO). A body cut
@@ -96,7 +99,7 @@ async def read_form(
             raise HTTPException(400, "The form has too many fields.") from None
         fields: Fields = {}
         for key, value in pairs:
-            fields.setdefault(key, []).append(value)
+            fields.setdefault(key.replace("\x00", ""), []).append(value.replace("\x00", ""))
         return fields
     if not content_type and not await request.body():
         return {}  # an empty POST (a form with nothing in it): each view says what is missing
@@ -111,7 +114,10 @@ async def read_form(
     except MultiPartException as exc:
         raise HTTPException(400, exc.message) from None
     request.state.form_data = form
-    return {key: form.getlist(key) for key in form}
+    return {
+        key.replace("\x00", ""): [v.replace("\x00", "") if isinstance(v, str) else v for v in form.getlist(key)]
+        for key in form
+    }
 
 
 def first(raw: Mapping[str, Any], name: str) -> str:

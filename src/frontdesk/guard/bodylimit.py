@@ -12,9 +12,11 @@ count passes the limit, without buffering what follows:
 - While the view reads the body, each chunk is counted; past the limit the
   read raises `RequestBodyTooLarge`, an `HTTPException(413)`, so the app's
   error page answers it in the site's layout, as for any other 4xx.
-- A body that stalls (no chunk for `idle_timeout` seconds) or drags on past
-  `total_timeout` raises `RequestBodyTimeout`, a 408. Slowloris-style clients
-  therefore cannot hold a worker for long.
+- A body that stalls (no chunk for `idle_timeout` seconds), trickles in slower
+  than `min_rate` bytes a second on average once `RATE_GRACE` seconds have
+  passed, or drags on past `total_timeout` raises `RequestBodyTimeout`, a 408.
+  Slowloris-style clients therefore cannot hold a worker for long. (A client
+  slow with its *headers* is cut off before the app: `slow_clients.py`.)
 
 Both answers carry `Connection: close`: the rest of the body is never read,
 so the connection cannot be reused for another request.
@@ -48,6 +50,7 @@ APPLY_LIMIT = 11 * MiB
 PATH_LIMITS: tuple[tuple[str, int], ...] = ((r"/careers/[^/]+/apply/?", APPLY_LIMIT),)
 
 CLOSE = {"Connection": "close"}
+RATE_GRACE = 10.0  # seconds before the minimum rate applies: a slow start (TLS, a phone waking up) is fine
 
 ErrorRenderer = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -101,6 +104,7 @@ class BodyLimitMiddleware:
         limits: Sequence[tuple[str, int]] = PATH_LIMITS,
         idle_timeout: float = 15.0,
         total_timeout: float = 300.0,
+        min_rate: float = 0.0,
         render_error: ErrorRenderer | None = None,
     ) -> None:
         self.app = app
@@ -108,6 +112,7 @@ class BodyLimitMiddleware:
         self.limits = [(re.compile(pattern), size) for pattern, size in limits]
         self.idle_timeout = idle_timeout
         self.total_timeout = total_timeout
+        self.min_rate = min_rate
         self.render_error = render_error
 
     def limit_for(self, path: str) -> int:
@@ -129,7 +134,7 @@ class BodyLimitMiddleware:
             await self._answer(scope, receive, send, exc)
             return
 
-        guard = _BodyGuard(receive, limit, self.idle_timeout, self.total_timeout)
+        guard = _BodyGuard(receive, limit, self.idle_timeout, self.total_timeout, self.min_rate)
         response_started = False
 
         async def tracking_send(message: Message) -> None:
@@ -160,11 +165,13 @@ class BodyLimitMiddleware:
 class _BodyGuard:
     """Wraps `receive`: counts body bytes and times out stalls, until the body is complete."""
 
-    def __init__(self, receive: Receive, limit: int, idle: float, total: float) -> None:
+    def __init__(self, receive: Receive, limit: int, idle: float, total: float, min_rate: float = 0.0) -> None:
         self._receive = receive
         self.limit = limit
         self.idle = idle
-        self.deadline = time.monotonic() + total
+        self.started = time.monotonic()
+        self.deadline = self.started + total
+        self.min_rate = min_rate
         self.received = 0
         self.complete = False
         self.failure: HTTPException | None = None
@@ -188,6 +195,11 @@ class _BodyGuard:
             self.received += len(message.get("body", b""))
             if self.received > self.limit:
                 self.failure = RequestBodyTooLarge(self.limit)
+                raise self.failure
+            elapsed = time.monotonic() - self.started
+            more = message.get("more_body", False)
+            if more and self.min_rate and elapsed > RATE_GRACE and self.received < self.min_rate * elapsed:
+                self.failure = RequestBodyTimeout()
                 raise self.failure
             if not message.get("more_body", False):
                 self.complete = True

@@ -7,6 +7,10 @@ on header size. This middleware refuses, in the site's layout:
 - **400** for a `Host` header that is empty, repeated (RFC 9112 requires a
   400), longer than 255 characters, or not the syntax of a host name, an
   IPv4 address or a bracketed IPv6 address with an optional port;
+- **404** for a NUL character in the path: no page of the site has one, and
+  PostgreSQL refuses NUL in text, so one that reached a query (a staff page's
+  path parameter) was a 500 (staff query strings are checked by
+  `staff/access.py`);
 - **431** (Request Header Fields Too Large) for more than `MAX_HEADERS`
   headers, any header line over `MAX_HEADER_LINE` bytes, or more than
   `MAX_HEADER_BYTES` in all. Browsers stay far below these; a proxy in front
@@ -46,6 +50,13 @@ class MalformedHost(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(400, "The request's Host header is not valid.", headers={"Connection": "close"})
+
+
+class NulInPath(HTTPException):
+    """The path holds a NUL character: there is no such page."""
+
+    def __init__(self) -> None:
+        super().__init__(404)
 
 
 class HeadersTooLarge(HTTPException):
@@ -89,6 +100,8 @@ class RequestShapeMiddleware:
             await self.app(scope, receive, send)
             return
         problem = check_headers(scope["headers"])
+        if problem is None and "\x00" in scope["path"]:
+            problem = NulInPath()
         if problem is None:
             await self.app(scope, receive, send)
             return

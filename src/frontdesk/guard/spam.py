@@ -63,7 +63,11 @@ def issue_token(settings: Settings, now: dt.datetime) -> str:
 def token_age(settings: Settings, token: str, now: dt.datetime) -> float | None:
     """Seconds since the token was issued, or None if it is missing or forged."""
     payload, _, sig = token.partition(".")
-    if not payload.isdigit() or len(payload) > 12 or not hmac.compare_digest(sig, _sig(settings.secret_key, payload)):
+    # ASCII digits only ('²'.isdigit() is true), and the signatures compared as bytes: compare_digest refuses
+    # non-ASCII str with a TypeError, and a visitor chooses what this token holds.
+    if not (payload.isascii() and payload.isdecimal()) or len(payload) > 12:
+        return None
+    if not hmac.compare_digest(sig.encode(), _sig(settings.secret_key, payload).encode()):
         return None
     return now.timestamp() - int(payload)
 

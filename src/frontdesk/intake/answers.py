@@ -4,6 +4,8 @@ Every public form answers the same four ways, flaskr-style:
 
 - `invalid`: 422, the form re-rendered with each error beside its field and what the person typed kept;
 - `too_many`: 429 with `Retry-After`, the form re-rendered with the input kept and how long to wait;
+- `unavailable`: 503 with `Retry-After` when the database (or the upload disk) cannot take the write just
+  now: the form re-rendered with the input kept and "please try again", nothing stored;
 - `success`: 303 to the thank-you page, only after the submission is committed;
 - for a script (`Accept: application/json`, as `site.js` sends), the same as `{"ok": ..., ...}`.
 """
@@ -46,6 +48,19 @@ def too_many(
     return render(
         request, template, {**context, "too_many": f"{message} {note}".strip()}, status_code=429, headers=headers
     )
+
+
+RETRY_UNAVAILABLE = 5  # seconds: about the database's lock timeout
+
+
+def unavailable(request: Request, template: str, context: dict[str, Any], *, note: str = "") -> Response:
+    """503: nothing was stored; the same form with what the person typed, and a request to send it again."""
+    message = f"We could not save this just now, so nothing was sent. Please send it again in a moment. {note}"
+    headers = {**NO_STORE, "Retry-After": str(RETRY_UNAVAILABLE)}
+    if web.wants_json(request):
+        return JSONResponse({"ok": False, "error": message.strip()}, status_code=503, headers=headers)
+    context = {"errors": {}, **context, "unavailable": message.strip()}
+    return render(request, template, context, status_code=503, headers=headers)
 
 
 def success(request: Request, location: str, message: str, **extra: Any) -> Response:

@@ -20,11 +20,11 @@ from starlette.routing import Route
 
 from frontdesk import web
 from frontdesk.content import Job
-from frontdesk.db import tables
+from frontdesk.db import DatabaseUnavailable, tables
 from frontdesk.delivery.files import signed_link
 from frontdesk.guard import bodies, spam
 from frontdesk.intake import attribution, models
-from frontdesk.intake.answers import invalid, success, too_many
+from frontdesk.intake.answers import invalid, success, too_many, unavailable
 from frontdesk.intake.consent import consent_record
 from frontdesk.pagecache import Rendered
 from frontdesk.public.rendering import PageEnv, cached, render
@@ -78,13 +78,13 @@ async def _apply(request: Request) -> Response:
         note = "What you typed is kept below; please choose your résumé file again."
         return too_many(request, TEMPLATE, {**_context(job, values), "errors": errors}, retry_after, note=note)
     upload = files[0] if len(files) == 1 and isinstance(files[0], UploadFile) else None
-    data = b""
+    data, kind = b"", ""
     if upload is None or not upload.filename:
         errors.setdefault("resume", f"Attach your résumé ({uploads.ACCEPTED}, up to 10 MB).")
     else:
         data = await upload.read(uploads.MAX_RESUME_BYTES + 1)
         try:
-            uploads.detect(data)
+            kind = await uploads.inspect(data)
         except uploads.UploadRejected as exc:
             errors.setdefault("resume", str(exc))
     if errors or clean is None or upload is None:
@@ -97,7 +97,12 @@ async def _apply(request: Request) -> Response:
     settings = found.settings
     now = found.clock()
     spam_reason = await spam.check(request, raw, now, settings=settings, turnstile=found.turnstile)
-    stored = uploads.store(settings, data, upload.filename or "")
+    again = "Your résumé was not kept: please choose it again."
+    try:
+        stored = uploads.store(settings, data, upload.filename or "", kind)
+    except uploads.UploadNotStored as exc:
+        log.warning("application not stored: the upload could not be written (%s)", exc)
+        return unavailable(request, TEMPLATE, _context(job, values), note=again)
 
     async def record_upload(conn: AsyncConnection, submission_id: str) -> dict[str, Any]:
         await conn.execute(
@@ -136,8 +141,12 @@ async def _apply(request: Request) -> Response:
             now=now,
             extra=record_upload,
         )
-    except BaseException:
+    except DatabaseUnavailable as exc:
         uploads.discard(settings, stored)  # the transaction did not commit: leave no orphan file
+        log.warning("application not stored: %s", exc)
+        return unavailable(request, TEMPLATE, _context(job, values), note=again)
+    except BaseException:
+        uploads.discard(settings, stored)
         raise
     log.info("application accepted submission=%s job=%s spam=%s", accepted.submission_id, job.slug, accepted.spam)
     return success(request, f"/careers/{job.slug}/apply/thanks", "Thank you for applying. We have your application.")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -41,10 +42,11 @@ from starlette.routing import Route
 
 from frontdesk import web
 from frontdesk.content import Post
+from frontdesk.db import DatabaseUnavailable
 from frontdesk.guard import spam
 from frontdesk.guard.bodies import read_form
 from frontdesk.intake import models
-from frontdesk.intake.answers import invalid, too_many
+from frontdesk.intake.answers import invalid, too_many, unavailable
 from frontdesk.public import insights
 from frontdesk.public.rendering import render
 from frontdesk.records import comments, moderation
@@ -96,7 +98,23 @@ async def submit(request: Request) -> Response:
         return invalid(request, "insights/article.html", {**context, "values": values}, errors)
     now = found.clock()
     visitor, new_visitor = web.visitor_id(request)
-    stored = await moderation.store(
+    try:
+        stored = await _store(request, post, clean, visitor, now, raw)
+    except DatabaseUnavailable as exc:
+        log.warning("comment not stored: %s", exc)
+        context = {**await insights.article_context_for(request, post), "values": values}
+        return unavailable(request, "insights/article.html", context)
+    log.info(
+        "comment accepted submission=%s comment=%s state=%s", stored.submission_id, stored.comment_id, stored.state
+    )
+    return await _answer(request, post, stored, clean, visitor, new_visitor, now)
+
+
+async def _store(
+    request: Request, post: Post, clean: models.CommentForm, visitor: str, now: dt.datetime, raw: Any
+) -> moderation.Stored:
+    found = web.services(request)
+    return await moderation.store(
         found.db,
         moderation.NewComment(
             post=post.slug,
@@ -111,10 +129,6 @@ async def submit(request: Request) -> Response:
         now=now,
         spam_reason=await spam.check(request, raw, now, settings=found.settings, turnstile=found.turnstile),
     )
-    log.info(
-        "comment accepted submission=%s comment=%s state=%s", stored.submission_id, stored.comment_id, stored.state
-    )
-    return await _answer(request, post, stored, clean, visitor, new_visitor, now)
 
 
 async def _answer(

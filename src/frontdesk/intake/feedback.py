@@ -17,10 +17,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from frontdesk import web
+from frontdesk.db import DatabaseUnavailable
 from frontdesk.guard import spam
 from frontdesk.guard.bodies import read_form
 from frontdesk.intake import models
-from frontdesk.intake.answers import invalid, success, too_many
+from frontdesk.intake.answers import invalid, success, too_many, unavailable
 from frontdesk.public.crawlers import sitemap_paths
 from frontdesk.records import submissions, votes
 
@@ -66,14 +67,23 @@ async def submit(request: Request) -> Response:
         )
         return {"replaces_previous_vote": result.replaced, "previous_helpful": result.previous_helpful}
 
-    accepted = await submissions.accept(
-        found.db,
-        kind="feedback",
-        data={"page": clean.page, "helpful": helpful, "reason": clean.reason or None, "comment": clean.comment or None},
-        spam_reason=spam_reason,
-        now=now,
-        extra=record,
-    )
+    try:
+        accepted = await submissions.accept(
+            found.db,
+            kind="feedback",
+            data={
+                "page": clean.page,
+                "helpful": helpful,
+                "reason": clean.reason or None,
+                "comment": clean.comment or None,
+            },
+            spam_reason=spam_reason,
+            now=now,
+            extra=record,
+        )
+    except DatabaseUnavailable as exc:
+        log.warning("feedback not stored: %s", exc)
+        return unavailable(request, TEMPLATE, context)
     log.info("feedback accepted submission=%s spam=%s", accepted.submission_id, accepted.spam)
     ask_reason = not helpful and not clean.reason and not clean.comment
     state = "more" if ask_reason else "thanks"

@@ -232,6 +232,8 @@ def _website(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.netloc) or any(c.isspace() for c in value):
         raise ValueError("Enter a web address like https://example.com, or leave this empty.")
+    if len(value) > 500:  # checked again after "https://" was added: the column holds 500
+        raise ValueError("Keep this to 500 characters or fewer.")
     return value
 
 

@@ -22,10 +22,11 @@ from starlette.routing import Route
 
 from frontdesk import web
 from frontdesk.content import Content
+from frontdesk.db import DatabaseUnavailable
 from frontdesk.guard import spam
 from frontdesk.guard.bodies import first, read_form
 from frontdesk.intake import attribution, models
-from frontdesk.intake.answers import invalid, success, too_many
+from frontdesk.intake.answers import invalid, success, too_many, unavailable
 from frontdesk.intake.consent import consent_record
 from frontdesk.pagecache import Rendered
 from frontdesk.public.rendering import PageEnv, cached, render
@@ -83,16 +84,21 @@ async def submit(request: Request) -> Response:
     if clean is None:
         return invalid(request, TEMPLATE, _context(content, values), errors)
     now = found.clock()
-    accepted = await submissions.accept(
-        found.db,
-        kind="lead",
-        data=clean.model_dump(exclude={"consent"}),
-        email=clean.email,
-        consent=consent_record(request),
-        attribution=attribution.record(request, page),
-        spam_reason=await spam.check(request, raw, now, settings=found.settings, turnstile=found.turnstile),
-        now=now,
-    )
+    spam_reason = await spam.check(request, raw, now, settings=found.settings, turnstile=found.turnstile)
+    try:
+        accepted = await submissions.accept(
+            found.db,
+            kind="lead",
+            data=clean.model_dump(exclude={"consent"}),
+            email=clean.email,
+            consent=consent_record(request),
+            attribution=attribution.record(request, page),
+            spam_reason=spam_reason,
+            now=now,
+        )
+    except DatabaseUnavailable as exc:
+        log.warning("lead not stored: %s", exc)
+        return unavailable(request, TEMPLATE, _context(content, values))
     log.info("lead accepted submission=%s spam=%s", accepted.submission_id, accepted.spam)
     return success(request, "/request-info/thanks", "Thank you. We will be in touch within one business day.")
 

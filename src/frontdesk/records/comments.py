@@ -136,7 +136,7 @@ async def approved(conn: AsyncConnection, post: str) -> list[Shown]:
     """The article's approved comments, oldest first (a conversation reads top down)."""
     rows = await conn.execute(
         sa.select(c.c.id, c.c.name, c.c.website, c.c.body, c.c.created_at)
-        .where(c.c.post == post, c.c.state == "approved")
+        .where(c.c.post == post, c.c.state == "approved", c.c.body != "")  # never an erased, empty one
         .order_by(c.c.created_at, c.c.id)
     )
     return [shown(r) for r in rows]

@@ -9,8 +9,12 @@ Its first state is decided inside that same transaction:
 
 - caught by the spam checks (honeypot, time trap): `spam`, and its delivery
   is held, exactly as for any other form;
-- its email (compared lower-cased) already has an approved comment: `approved`,
-  a returning commenter the staff have trusted before;
+- a returning commenter, whom the staff have trusted before: `approved`. An
+  email address proves nothing (anyone can type someone else's), so it takes
+  the same email AND the same browser: the visitor id (`fd_vid`, a random
+  128-bit HttpOnly cookie, unguessable) that posted an approved comment under
+  that email. And at most `AUTO_APPROVALS_PER_DAY` comments of one email are
+  approved that way in 24 hours, so a stolen cookie cannot flood an article;
 - otherwise `pending`, until staff approve it.
 
 Staff decisions (`decide`) change the state and stamp who and when, in the
@@ -20,7 +24,8 @@ through `submissions.release_spam`, exactly as "not spam" does for other
 submissions.
 Nothing is ever hard-deleted here: "delete" hides the comment for good and
 keeps the row for the audit trail; erasure of personal data is the privacy
-tools' job.
+tools' job. An erased comment (its text gone) can never be approved again:
+`decide` refuses with `ErasedComment`, and the article never shows an empty one.
 """
 
 from __future__ import annotations
@@ -39,6 +44,15 @@ from frontdesk.records import comments, submissions
 
 c = tables.comments
 STATES = ("pending", "approved", "spam", "deleted")
+AUTO_APPROVALS_PER_DAY = 3
+AUTO = "auto: returning commenter"  # `moderated_by` of a comment approved at once
+ERASED_BY = "erased"  # `moderated_by` of a comment whose personal data was erased (records/privacy.py)
+
+
+class ErasedComment(Exception):
+    """The comment's text was erased on request: there is nothing left to approve."""
+
+
 # What each staff action does to a comment's state.
 ACTIONS = {"approve": "approved", "spam": "spam", "delete": "deleted"}
 
@@ -64,9 +78,20 @@ class Stored:
     state: str
 
 
-async def has_approved(conn: AsyncConnection, email: str) -> bool:
-    found = await conn.execute(sa.select(c.c.id).where(c.c.email == email.lower(), c.c.state == "approved").limit(1))
-    return found.first() is not None
+async def trusted(conn: AsyncConnection, email: str, visitor: str | None, now: dt.datetime) -> bool:
+    """A returning commenter: this email and this browser have an approved comment, and the day's quota is left."""
+    if not visitor:
+        return False
+    address = email.lower()
+    approved_before = sa.select(c.c.id).where(
+        c.c.email == address, c.c.visitor == visitor, c.c.state == "approved", c.c.moderated_by != AUTO
+    )
+    if (await conn.execute(approved_before.limit(1))).first() is None:
+        return False
+    recent = sa.select(sa.func.count()).where(
+        c.c.email == address, c.c.moderated_by == AUTO, c.c.created_at > now - dt.timedelta(days=1)
+    )
+    return int((await conn.execute(recent)).scalar_one()) < AUTO_APPROVALS_PER_DAY
 
 
 async def store(db: Database, new: NewComment, *, now: dt.datetime, spam_reason: str | None) -> Stored:
@@ -77,7 +102,7 @@ async def store(db: Database, new: NewComment, *, now: dt.datetime, spam_reason:
     async def insert_comment(conn: AsyncConnection, submission_id: str) -> dict[str, Any]:
         if spam_reason:
             state = "spam"
-        elif await has_approved(conn, new.email):
+        elif await trusted(conn, new.email, new.visitor, now):
             state = "approved"
         else:
             state = "pending"
@@ -95,7 +120,7 @@ async def store(db: Database, new: NewComment, *, now: dt.datetime, spam_reason:
                 visitor=new.visitor,
                 created_at=now,
                 moderated_at=now if state == "approved" else None,
-                moderated_by="auto: returning commenter" if state == "approved" else None,
+                moderated_by=AUTO if state == "approved" else None,
             )
         )
         return {"comment_id": comment_id, "state": state}
@@ -175,9 +200,15 @@ async def decide(
     Approving a comment also judges it not spam: a held submission is released and its event goes out.
     """
     after = ACTIONS[action]
-    row = (await conn.execute(sa.select(c.c.post, c.c.state, c.c.submission_id).where(c.c.id == comment_id))).first()
+    row = (
+        await conn.execute(
+            sa.select(c.c.post, c.c.state, c.c.submission_id, c.c.moderated_by).where(c.c.id == comment_id)
+        )
+    ).first()
     if row is None:
         return None
+    if row.moderated_by == ERASED_BY and after == "approved":
+        raise ErasedComment(comment_id)
     await conn.execute(c.update().where(c.c.id == comment_id).values(state=after, moderated_at=now, moderated_by=actor))
     if after == "approved":
         await submissions.release_spam(conn, row.submission_id, now=now)

@@ -54,6 +54,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import tables
+from frontdesk.records.moderation import ERASED_BY
 
 log = logging.getLogger("frontdesk.privacy")
 
@@ -170,7 +171,7 @@ async def _scrub(
     result = await conn.execute(
         c_.update()
         .where(c_.c.submission_id.in_(ids))
-        .values(name="", email="", website=None, body="", state="deleted", moderated_at=now, moderated_by="erased")
+        .values(name="", email="", website=None, body="", state="deleted", moderated_at=now, moderated_by=ERASED_BY)
     )
     counts.comments = result.rowcount
     result = await conn.execute(
@@ -273,6 +274,6 @@ async def erase_loose_comments(conn: AsyncConnection, email: str, *, now: dt.dat
     result = await conn.execute(
         c_.update()
         .where(sa.func.lower(c_.c.email) == normalize_email(email))
-        .values(name="", email="", website=None, body="", state="deleted", moderated_at=now, moderated_by="erased")
+        .values(name="", email="", website=None, body="", state="deleted", moderated_at=now, moderated_by=ERASED_BY)
     )
     return result.rowcount

@@ -11,18 +11,16 @@ The checks, in order:
 2. **Dangerous signatures at the start**: executables (MZ, ELF, Mach-O,
    Java class, WebAssembly, shebang scripts), archives and compressed data
    (gzip, bzip2, xz, zstd, 7z, RAR, CAB), Flash, and images.
-3. **The document's own structure**:
-   - PDF: `%PDF-` at offset 0; no JavaScript, launch actions, embedded files,
-     rich media or XFA (PDF names are read with their `#xx` escapes decoded,
-     so `/J#61vaScript` is caught too).
+3. **The document's own structure**, read with a parser, not guessed:
+   - PDF: `%PDF-` at offset 0, then parsed with pikepdf (`sniff_pdf.py`): no
+     JavaScript anywhere (compressed object streams included), no actions that
+     run or leave the file, no embedded files, no XFA.
    - Word 97-2003: an OLE container with a `WordDocument` stream and no VBA
      macros.
-   - DOCX: a ZIP whose members are an OOXML word-processing document
-     (`[Content_Types].xml` naming the main document part, `word/document.xml`),
-     without macros (`vbaProject.bin`, macro-enabled content types) or ActiveX.
-   - ODT: a ZIP with the `mimetype` member saying ODF text and a
-     `content.xml`, without Basic or script macros.
-   - RTF: `{\\rtf`, without embedded OLE objects (`\\objdata`, `\\object`).
+   - DOCX and ODT (`sniff_office.py`): the ZIP's members are a word-processing
+     document, without macros or ActiveX, external relationships (remote
+     templates, Follina-style OLE links), embedded objects or DDE fields.
+   - RTF: `{\\rtf`, without embedded OLE objects or DDE fields.
    - Text: valid UTF-8 with no NUL or other control characters, not markup.
    Any other ZIP (a plain archive, a JAR, an APK, a spreadsheet) is refused.
 4. **Polyglots**: a file that is also something else is refused:
@@ -38,21 +36,21 @@ read, each capped, so a ZIP bomb costs nothing.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
+from collections.abc import Callable
+from typing import TypeVar
 
 import puremagic
+
+from frontdesk.records import sniff_office
+from frontdesk.records.sniff_office import OfficeRefused, rtf_ok, zip_kind
+from frontdesk.records.sniff_pdf import PdfRefused, check_pdf
 
 MAX_BYTES = 10 * 1024 * 1024
 ACCEPTED = "PDF, Word (.doc or .docx), OpenDocument text (.odt), RTF or plain text"
 KINDS = ("pdf", "doc", "docx", "odt", "rtf", "txt")
-ACTIVE_PDF = (
-    "This PDF contains scripts or attached files, which we cannot accept. "
-    "Please save it again as a plain PDF (for example with Print to PDF)."
-)
-MACROS = "This document contains macros, which we cannot accept. Please save it without macros, or as a PDF."
-EMBEDDED = "This document contains embedded objects, which we cannot accept. Please save it as a PDF."
+
+T = TypeVar("T")
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_LOCAL = b"PK\x03\x04"
@@ -88,9 +86,6 @@ _BAD_STARTS: tuple[tuple[bytes, str], ...] = (
 _MARKUP = re.compile(
     rb"<\s*(?:html|head|body|script|svg|iframe|frame|frameset|object|embed|applet|meta|!doctype|\?xml)[\s/>]", re.I
 )
-_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|GoToE)(?![A-Za-z0-9])")
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_RTF_OBJECT = re.compile(rb"\\obj(?:data|ect|emb|ocx|link|autlink|update)(?![a-z])", re.I)
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 # puremagic's names for dangerous types; a match is trusted from this confidence on.
@@ -117,63 +112,25 @@ def _refuse(reason: str) -> UploadRejected:
     return UploadRejected(f"Upload your résumé as {ACCEPTED}.", reason)
 
 
-def _zip_member(z: zipfile.ZipFile, name: str, limit: int = 64 * 1024) -> bytes | None:
-    try:
-        info = z.getinfo(name)
-    except KeyError:
-        return None
-    if info.file_size > limit:
-        return None
-    with z.open(info) as f:
-        return f.read(limit + 1)[:limit]
-
-
-def _zip_kind(data: bytes) -> str:
-    """docx or odt, judged by the members; anything else raises."""
-    end = data.rfind(_ZIP_END)
-    if end < 0 or len(data) - end > 22 + 0xFFFF:
-        raise _refuse("zip: no end record")
-    comment_length = int.from_bytes(data[end + 20 : end + 22], "little") if len(data) >= end + 22 else -1
-    if end + 22 + comment_length != len(data):
-        raise _refuse("polyglot: bytes after the zip")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = z.namelist()
-            if len(names) > 2000:
-                raise _refuse("zip: too many members")
-            lowered = {n.lower() for n in names}
-            if any(n.endswith("vbaproject.bin") or n.startswith(("word/activex/", "activex/")) for n in lowered):
-                raise UploadRejected(MACROS, "docx: macros or activex")
-            if any(n.startswith(("basic/", "scripts/")) for n in lowered):
-                raise UploadRejected(MACROS, "odt: macros")
-            types = _zip_member(z, "[Content_Types].xml")
-            if types is not None and "word/document.xml" in names:
-                if b"macroEnabled" in types:
-                    raise UploadRejected(MACROS, "docx: macro-enabled")
-                if b"wordprocessingml.document.main+xml" not in types:
-                    raise _refuse("docx: not a word document")
-                return "docx"
-            mimetype = _zip_member(z, "mimetype", 200)
-            if mimetype is not None and mimetype.strip() == b"application/vnd.oasis.opendocument.text":
-                if "content.xml" not in names:
-                    raise _refuse("odt: no content")
-                return "odt"
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError):
-        raise _refuse("zip: unreadable") from None
-    raise _refuse("zip: not a document")
-
-
 def _pdf_ok(data: bytes) -> None:
-    names = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data) if b"#" in data else data
-    if _PDF_ACTIVE.search(names):
-        raise UploadRejected(ACTIVE_PDF, "pdf: active content")
+    try:
+        check_pdf(data)
+    except PdfRefused as exc:
+        raise UploadRejected(str(exc), exc.reason) from None
+
+
+def _office(check: Callable[[bytes], T], data: bytes) -> T:
+    try:
+        return check(data)
+    except OfficeRefused as exc:
+        raise (_refuse(exc.reason) if exc.message is None else UploadRejected(exc.message, exc.reason)) from None
 
 
 def _doc_ok(data: bytes) -> None:
     if "WordDocument".encode("utf-16-le") not in data:
         raise _refuse("ole: not a word document")
     if "_VBA_PROJECT".encode("utf-16-le") in data:
-        raise UploadRejected(MACROS, "doc: macros")
+        raise UploadRejected(sniff_office.MACROS, "doc: macros")
 
 
 def _text_ok(data: bytes) -> None:
@@ -193,25 +150,29 @@ def _structure(data: bytes) -> str:
         if data.startswith(magic):
             raise _refuse(what)
     if data.startswith(b"%PDF-"):
+        _markup_head(data)  # a PDF whose head is markup is a polyglot, whether a parser can read it or not
         _pdf_ok(data)
         return "pdf"
     if data.startswith(_OLE):
         _doc_ok(data)
         return "doc"
     if data.startswith(b"{\\rtf"):
-        if _RTF_OBJECT.search(data):
-            raise UploadRejected(EMBEDDED, "rtf: embedded object")
+        _office(rtf_ok, data)
         return "rtf"
     if data.startswith(_ZIP_LOCAL):
-        return _zip_kind(data)
+        return _office(zip_kind, data)
     _text_ok(data)
     return "txt"
 
 
-def _polyglot(data: bytes, kind: str) -> None:
-    head = data[:4096]
-    if _MARKUP.search(head):
+def _markup_head(data: bytes) -> None:
+    """Markup where browsers sniff, checked before any parser looks at the file."""
+    if _MARKUP.search(data[:4096]):
         raise _refuse("polyglot: markup in the head")
+
+
+def _polyglot(data: bytes, kind: str) -> None:
+    _markup_head(data)
     if kind not in ("docx", "odt") and _ZIP_END in data[-(22 + 0xFFFF) :]:
         raise _refuse("polyglot: zip inside")
     if kind != "pdf" and b"%PDF-" in data[:1024]:

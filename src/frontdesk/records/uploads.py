@@ -5,13 +5,18 @@ Content-Type the browser sent: both are chosen by the sender (`sniff.py` holds
 the allow-list and the polyglot checks). Accepted files
 are written under `<data dir>/uploads/` with a random name (never under
 `static/`, so nothing uploaded can ever be served as part of the site), and
-the original name is kept only as sanitized metadata.
+the original name is kept only as sanitized metadata, with the extension of
+the type detected (`resume.hta` that holds text is stored and downloaded as
+`resume.txt`). The bytes are read in a worker thread under a time budget
+(`inspect`), so a hard-to-parse PDF never stalls the site.
 
 The CRM receives a link to the file, never the file: see `delivery/files.py`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -22,6 +27,7 @@ from pathlib import Path
 
 from frontdesk.records.sniff import ACCEPTED, MAX_BYTES, UploadRejected, detect
 from frontdesk.settings import Settings
+from frontdesk.storage import FILE_MODE, private_dir
 
 __all__ = ["ACCEPTED", "MAX_RESUME_BYTES", "MIME", "Stored", "UploadRejected", "detect", "safe_filename", "store"]
 
@@ -63,22 +69,59 @@ def safe_filename(name: str) -> str:
     return name or "resume"
 
 
-def store(settings: Settings, data: bytes, original_name: str) -> Stored:
-    """Check and write the file; the caller records it in the submission's transaction."""
-    kind = detect(data)
+class UploadNotStored(Exception):
+    """The file could not be written (a full or read-only disk); nothing of it is left behind."""
+
+
+INSPECT_SECONDS = 10.0  # the time budget for reading one file's structure (its size budget is MAX_BYTES)
+
+
+async def inspect(data: bytes, *, within: float = INSPECT_SECONDS) -> str:
+    """`detect(data)` in a worker thread, so parsing a large PDF never blocks the event loop; a file that
+    takes longer than `within` seconds to read is refused rather than waited for."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(detect, data), within)
+    except TimeoutError:
+        raise UploadRejected(
+            "We could not check this file in time. Please save it again as a plain PDF and send it again.",
+            "timeout",
+        ) from None
+
+
+def with_extension(name: str, kind: str) -> str:
+    """The display name with the extension of what the file is: `resume.hta` that holds text is `resume.txt`."""
+    stem, dot, _ext = name.rpartition(".")
+    return f"{stem if dot and stem else name}.{kind}"
+
+
+def download_name(original_name: str | None, mime: str, fallback: str) -> str:
+    """What a download is called: the stored name, its extension the detected type's (older rows included)."""
+    kind = next((k for k, m in MIME.items() if m == mime), "bin")
+    return with_extension(safe_filename(original_name or fallback), kind)[:200]
+
+
+def store(settings: Settings, data: bytes, original_name: str, kind: str) -> Stored:
+    """Write the file `inspect` accepted as `kind`; the caller records it in the submission's transaction.
+
+    Raises `UploadNotStored` when the disk refuses: the partial file is removed first, so a full disk
+    leaves no zero-byte orphans, and the view answers 503 with the form kept.
+    """
     upload_id = str(uuid.uuid4())
     stored_name = f"{uuid.uuid4().hex}.{kind}"
-    folder = settings.uploads_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / stored_name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    return Stored(
-        upload_id, stored_name, safe_filename(original_name), MIME[kind], len(data), hashlib.sha256(data).hexdigest()
-    )
+    path = settings.uploads_dir / stored_name
+    try:
+        private_dir(settings.uploads_dir)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # the folder itself may be what failed
+            path.unlink(missing_ok=True)
+        raise UploadNotStored(exc.strerror or type(exc).__name__) from None
+    name = with_extension(safe_filename(original_name), kind)
+    return Stored(upload_id, stored_name, name, MIME[kind], len(data), hashlib.sha256(data).hexdigest())
 
 
 def discard(settings: Settings, stored: Stored) -> None:

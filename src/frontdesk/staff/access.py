@@ -111,6 +111,8 @@ def require(role: str) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         async def guarded(request: Request) -> Response:
+            if b"%00" in request.scope.get("query_string", b""):  # PostgreSQL refuses NUL in text
+                raise HTTPException(400, "The address contains a character no staff page takes.")
             found = await current_staff(request)
             if found.user is None:
                 return signed_out(request, expired=found.expired)

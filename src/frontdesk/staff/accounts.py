@@ -1,17 +1,15 @@
-"""Staff accounts: creating them, signing in with a per-account lockout, disabling.
+"""Staff accounts: creating them, counting sign-in attempts, disabling, unlocking.
 
 Roles are `viewer` (reads feedback tallies, the overview and delivery health)
 and `admin` (also sees personal data, replays deliveries, reviews spam and the
 audit log). Accounts are made from the CLI (`frontdesk staff add`); there is
 no sign-up page.
 
-The lockout works per account, not per client, so a password guesser gains
-nothing from many addresses: after `MAX_FAILURES` wrong passwords in a row
-the account is locked for 15 minutes, and each further lockout before a
-successful sign-in doubles that (30, 60, ... minutes, at most a day). While
-locked, even the right password is refused. Every refusal (unknown account,
-wrong password, locked, disabled) looks the same to the person signing in
-and costs one Argon2 verification; only the audit log says which it was.
+Wrong passwords slow down the source they come from, for that account
+(`throttle.py`), instead of locking the account for everyone. Every refusal
+(unknown account, wrong password, a paused source, a disabled account) looks
+the same to the person signing in and costs one Argon2 verification; only the
+audit log says which it was.
 """
 
 from __future__ import annotations
@@ -27,11 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk import audit
 from frontdesk.db import tables
 from frontdesk.db.tables import Row
+from frontdesk.staff import throttle
 
 ROLES = ("viewer", "admin")
-MAX_FAILURES = 5
-LOCK_BASE = dt.timedelta(minutes=15)
-LOCK_MAX = dt.timedelta(hours=24)
 
 s = tables.staff
 
@@ -57,12 +53,6 @@ def normalize_email(email: str) -> str:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise AccountError(f"{email!r} is not a valid email address: {exc}") from None
-
-
-def lock_duration(lockouts: int) -> dt.timedelta:
-    """15 minutes for the first lockout, doubling with each repeat, at most `LOCK_MAX`."""
-    doublings: int = 2 ** max(0, lockouts - 1)
-    return min(LOCK_BASE * doublings, LOCK_MAX)
 
 
 def _typed(email: str) -> str:
@@ -130,6 +120,7 @@ async def set_password_hash(
         s.update().where(s.c.id == row.id).values(password_hash=password_hash, failed=0, lockouts=0, locked_until=None)
     )
     await conn.execute(tables.staff_sessions.delete().where(tables.staff_sessions.c.staff_id == row.id))
+    await throttle.lift(conn, row.email)
     await audit.record(conn, at=now, actor=actor, action="staff.set_password", target=row.email)
 
 
@@ -144,42 +135,45 @@ async def find(conn: AsyncConnection, email: str) -> Row | None:
 
 
 async def record_sign_in(
-    conn: AsyncConnection, email: str, *, matches: bool, new_hash: str | None, now: dt.datetime
+    conn: AsyncConnection, email: str, *, source: str, matches: bool, new_hash: str | None, now: dt.datetime
 ) -> StaffUser | None:
-    """Count a sign-in attempt whose password was already checked; the user, or None for every kind of refusal.
+    """Count a sign-in attempt from `source` whose password was already checked; the user, or None.
 
-    Runs in the sign-in's write transaction (the password check, which is slow on purpose, runs before it,
-    outside any transaction, so a sign-in never holds the database's write lock). The counters are read
-    again here, locked on PostgreSQL, so two attempts at once count twice.
+    Runs in the sign-in's write transaction (the password check, slow on purpose, runs before it, outside
+    any transaction, so a sign-in never holds the database's write lock). Unknown accounts count like
+    known ones, so a pause says nothing about whether an account exists.
     """
     email = sign_in_email(email)
     row = await _by_email(conn, email, for_update=True)
-    if row is None:
-        await audit.record(conn, at=now, actor=_typed(email), action="login.failed", detail="unknown account")
+    actor = email if row is not None else _typed(email)
+    if await throttle.paused_until(conn, email, source, now) is not None:
+        # Attempts during a pause neither count nor extend it: it ends on time.
+        await audit.record(conn, at=now, actor=actor, action="login.failed", detail="paused for this address")
         return None
-    if row.disabled:
+    if row is not None and row.disabled:
         await audit.record(conn, at=now, actor=email, action="login.failed", detail="account disabled")
         return None
-    if row.locked_until is not None and row.locked_until > now:
-        # Attempts during a lockout neither count nor extend it: the owner gets back in when it ends.
-        await audit.record(conn, at=now, actor=email, action="login.failed", detail="account locked")
+    if row is None or not matches:
+        failure = await throttle.fail(conn, email, source, now)
+        if failure.paused_until is not None:
+            until = f"for one address until {failure.paused_until:%Y-%m-%d %H:%M} UTC"
+            await audit.record(conn, at=now, actor=actor, action="login.locked", detail=until)
+        detail = "unknown account" if row is None else "wrong password"
+        await audit.record(conn, at=now, actor=actor, action="login.failed", detail=detail)
         return None
-    if not matches:
-        failed = row.failed + 1
-        values: dict[str, Any] = {"failed": failed}
-        if failed >= MAX_FAILURES:
-            lockouts = row.lockouts + 1
-            until = now + lock_duration(lockouts)
-            values = {"failed": 0, "lockouts": lockouts, "locked_until": until}
-            await audit.record(
-                conn, at=now, actor=email, action="login.locked", detail=f"until {until:%Y-%m-%d %H:%M} UTC"
-            )
-        await conn.execute(s.update().where(s.c.id == row.id).values(**values))
-        await audit.record(conn, at=now, actor=email, action="login.failed", detail="wrong password")
-        return None
-    values = {"failed": 0, "lockouts": 0, "locked_until": None}
+    await throttle.succeed(conn, email, source)
+    values: dict[str, Any] = {"failed": 0, "lockouts": 0, "locked_until": None}
     if new_hash is not None:
         values["password_hash"] = new_hash
     await conn.execute(s.update().where(s.c.id == row.id).values(**values))
     await audit.record(conn, at=now, actor=email, action="login.ok")
     return StaffUser(row.id, row.email, row.role)
+
+
+async def unlock(conn: AsyncConnection, email: str, *, now: dt.datetime, actor: str = "cli") -> int:
+    """Lift every sign-in pause on an account, with its audit entry; returns the sources that were counted."""
+    row = await _require(conn, email)
+    lifted = await throttle.lift(conn, row.email)
+    await conn.execute(s.update().where(s.c.id == row.id).values(failed=0, lockouts=0, locked_until=None))
+    await audit.record(conn, at=now, actor=actor, action="staff.unlock", target=row.email, detail=f"{lifted} sources")
+    return lifted

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 PRESETS = {"7d": 7, "30d": 30, "90d": 90}
 DEFAULT = "30d"
 MAX_DAYS = 366
+# Dates staff may ask for. Far-off ones are refused rather than computed with: 9999-12-31 plus one day
+# overflows Python's calendar, and no vote or delivery is that old or that new.
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2100, 12, 31)
 
 
 class RangeError(ValueError):
@@ -48,11 +52,18 @@ def preset(key: str, today: dt.date) -> DayRange:
     return DayRange(key, today - dt.timedelta(days=PRESETS[key] - 1), today)
 
 
-def _date(value: str, name: str) -> dt.date:
+def parse_day(value: str, name: str) -> dt.date:
+    """A `YYYY-MM-DD` date between EARLIEST and LATEST, or `RangeError` naming the field."""
+    text = value.strip()
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(text) if len(text) == 10 and text.isascii() else None
     except ValueError:
-        raise RangeError(f"Give the {name} date as YYYY-MM-DD.") from None
+        day = None
+    if day is None:
+        raise RangeError(f"Give the {name} date as YYYY-MM-DD.")
+    if not EARLIEST <= day <= LATEST:
+        raise RangeError(f"Give a {name} date between {EARLIEST.year} and {LATEST.year}.")
+    return day
 
 
 def parse(params: Mapping[str, str], today: dt.date) -> DayRange:
@@ -61,8 +72,8 @@ def parse(params: Mapping[str, str], today: dt.date) -> DayRange:
         return preset(key, today)
     if key != "custom":
         raise RangeError("Choose a range of 7d, 30d, 90d or custom.")
-    start = _date(params.get("from", ""), "from")
-    end = _date(params.get("to", ""), "to")
+    start = parse_day(params.get("from", ""), "from")
+    end = parse_day(params.get("to", ""), "to")
     if start > end:
         raise RangeError("The from date must be on or before the to date.")
     if (end - start).days + 1 > MAX_DAYS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from frontdesk.staff.access import staff_route
+from frontdesk.staff.views import accounts as views_accounts
 from frontdesk.staff.views import audit as views_audit
 from frontdesk.staff.views import comments as views_comments
 from frontdesk.staff.views import deliveries as views_deliveries
@@ -56,6 +57,14 @@ routes: list[Route] = [
         "/staff/spam/{submission_id}/release", views_records.release, role=ADMIN, methods=POST, name="staff_release"
     ),
     staff_route("/staff/audit", views_audit.audit_log, role=ADMIN, name="staff_audit"),
+    staff_route("/staff/accounts", views_accounts.listing, role=ADMIN, name="staff_accounts"),
+    staff_route(
+        "/staff/accounts/{staff_id:int}/unlock",
+        views_accounts.unlock,
+        role=ADMIN,
+        methods=POST,
+        name="staff_unlock",
+    ),
     staff_route("/staff/comments", views_comments.listing, role=ADMIN, name="staff_comments"),
     staff_route(
         "/staff/comments/{comment_id}/{action}",

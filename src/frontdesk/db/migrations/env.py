@@ -9,6 +9,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from frontdesk.db.engine import configure_sqlite
 from frontdesk.db.tables import metadata
 
 config = context.config
@@ -28,7 +29,9 @@ def _run(connection: Connection) -> None:
 async def _main() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None  # frontdesk.db.alembic_config sets it
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(url, poolclass=pool.NullPool, hide_parameters=True)
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine.sync_engine)  # the file is left in WAL mode, as the app uses it
     try:
         async with engine.connect() as conn:
             await conn.run_sync(_run)

@@ -65,7 +65,10 @@ async def decide(request: Request) -> Response:
     actor = user(request).email
     comment_id = request.path_params["comment_id"]
     async with services.db.write() as conn:
-        decision = await moderation.decide(conn, comment_id, action, actor=actor, now=now)
+        try:
+            decision = await moderation.decide(conn, comment_id, action, actor=actor, now=now)
+        except moderation.ErasedComment:
+            raise HTTPException(409, "This comment was erased on request: there is nothing left to approve.") from None
         if decision is None:
             raise HTTPException(404, "There is no comment with that id.")
         await audit.record(conn, at=now, actor=actor, action=f"comment.{action}", target=comment_id)

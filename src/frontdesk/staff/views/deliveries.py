@@ -22,6 +22,7 @@ from frontdesk import audit, web
 from frontdesk.clock import start_of_day
 from frontdesk.guard.bodies import first, read_form
 from frontdesk.records import deliveries, submissions
+from frontdesk.staff import ranges
 from frontdesk.staff.access import NO_STORE, render, user
 from frontdesk.staff.views.overview import human_age
 
@@ -119,11 +120,11 @@ async def replay_one(request: Request) -> Response:
     return RedirectResponse(f"/staff/deliveries/{delivery_id}?notice={notice}", status_code=303)
 
 
-def _form_date(value: object, name: str) -> dt.date:
+def _form_date(value: str, name: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise HTTPException(400, f"Give the {name} date as YYYY-MM-DD.") from None
+        return ranges.parse_day(value, name)
+    except ranges.RangeError as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 async def replay_failed(request: Request) -> Response:

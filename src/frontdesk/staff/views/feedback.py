@@ -40,6 +40,7 @@ SORTS = {
 }
 COLUMNS = [("page", "Page"), ("yes", "Yes"), ("no", "No"), ("total", "Total"), ("pct", "% helpful"), ("rank", "Rank")]
 COMMENTS_PAGE = 50
+MAX_ID = 2**31 - 1
 EXPORT_BATCH = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A path on this site that is safe to link to: browsers read "//x" and "/\x" as another host.
@@ -155,6 +156,8 @@ async def page_detail(request: Request) -> Response:
 
 async def set_triage(request: Request) -> Response:
     vote_id = request.path_params["vote_id"]
+    if not 0 < vote_id <= MAX_ID:  # the column is a 32-bit integer on PostgreSQL
+        raise HTTPException(404, "There is no comment with that number.")
     form = await read_form(request, max_fields=10, max_part_size=4096)
     status = first(form, "status")
     if status not in feedback.TRIAGE:

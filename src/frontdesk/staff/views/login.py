@@ -74,8 +74,9 @@ async def login_submit(request: Request) -> Response:
     new_hash = None
     if matches and row is not None and passwords.needs_rehash(row.password_hash):
         new_hash = await passwords.rehash(password)
+    source = ratelimit.client_key(request, found_services.limiter.proxies)
     async with db.write() as conn:
-        found = await accounts.record_sign_in(conn, email, matches=matches, new_hash=new_hash, now=now)
+        found = await accounts.record_sign_in(conn, email, source=source, matches=matches, new_hash=new_hash, now=now)
         token = await sessions.start(conn, found.id, now=now, settings=settings) if found is not None else None
     if found is None or token is None:
         response = render(

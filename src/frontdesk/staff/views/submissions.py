@@ -102,7 +102,7 @@ async def download(request: Request) -> Response:
     return FileResponse(
         path,
         media_type=found.mime or "application/octet-stream",
-        filename=(found.original_name or f"upload-{upload_id}")[:200],
+        filename=uploads.download_name(found.original_name, found.mime, f"upload-{upload_id}"),
         content_disposition_type="attachment",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": NO_STORE},
     )
