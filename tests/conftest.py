@@ -113,7 +113,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
+def make_settings(tmp_path: Path, database_url: str, media_cache: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         base = Settings(
             env="development",
@@ -125,6 +125,7 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
             run_worker=False,
             form_min_seconds=0,
             rate_limits={k: "1000/minute" for k in Settings().rate_limits},
+            media_dir_override=media_cache,
         )
         return base.with_overrides(**overrides)
 
@@ -197,6 +198,21 @@ def page(browser: Any) -> Iterator[Any]:
     pg.problems = problems
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def media_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One image-variant cache for the whole session: the demo pictures are encoded once, not once per app."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory, media_cache: Path, staff_password_hash: str) -> Iterator[Any]:
+    """The demo site after some use, served for the whole session (the quality bars read it, never change it)."""
+    from support import DemoSite
+
+    with DemoSite(tmp_path_factory.mktemp("demo-site"), media_cache, staff_password_hash) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")

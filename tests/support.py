@@ -7,6 +7,8 @@
 - records: `accept_lead`, and `decide` (a moderation decision as the staff page makes it);
 - staff: `STAFF_PASSWORD`, `add_staff`, `sign_in`, `in_app`;
 - servers and browsers: `LiveServer`, `read_response` (a raw socket's answer), `FakeSiteverify` (Turnstile), `CHROMIUM`, `CHROMIUM_ARGS`;
+- the quality bars (tests/quality/): `seed_demo` (staff, submissions, deliveries, spam, comments, votes), `DemoSite`,
+  `public_paths` and `staff_paths` (every page the bars check), `QUALITY_TOOLS` and `need_quality_tools`;
 - `FUZZ_STATS`, filled by the fuzz suite and summed up at the end of the run.
 """
 
@@ -375,3 +377,169 @@ def from_address(client: Any, host: str, port: int = 40000) -> Iterator[Any]:
         yield client
     finally:
         transport.client = before
+
+
+# -- the quality bars (tests/quality/) ---------------------------------------------------------------------
+
+QUALITY_DIR = ROOT / "tests" / "quality"
+QUALITY_TOOLS = QUALITY_DIR / "node_modules"
+
+
+def need_quality_tools() -> Path:
+    """The npm folder of Lighthouse, vnu-jar and axe-core (`npm ci` in tests/quality), or skip / fail in CI."""
+    if not (QUALITY_TOOLS / "axe-core" / "axe.min.js").is_file() or not (QUALITY_TOOLS / "lighthouse").is_dir():
+        need("the quality checks need their npm tools: cd tests/quality && npm ci")
+    return QUALITY_TOOLS
+
+
+async def seed_demo(database_url: str, now: dt.datetime, password_hash: str) -> dict[str, str]:
+    """What a live site holds after some use: an admin, leads and applications with deliveries (one failed,
+    one delivered), spam, comments awaiting moderation, feedback votes. Returns ids for the detail pages."""
+    import sqlalchemy as sa
+
+    from frontdesk.db import Database, tables
+    from frontdesk.records import moderation, submissions, votes
+    from frontdesk.staff import accounts
+
+    db = Database(database_url)
+    found: dict[str, str] = {}
+    try:
+        async with db.write() as conn:
+            await accounts.create(conn, "admin@staff.example", "admin", password_hash, now=now)
+        people = ["Ada Lovelace", "Grace Hopper", "Katherine Johnson", "Dorothy Vaughan", "Mary Jackson"]
+        for i, name in enumerate(people):
+            email = name.split()[0].lower() + "@example.com"
+            accepted = await submissions.accept(
+                db,
+                kind="lead",
+                data={"name": name, "email": email, "interest": "business", "message": "Please call me back."},
+                email=email,
+                now=now - dt.timedelta(hours=5 * i),
+                spam_reason="honeypot" if i == 4 else None,
+            )
+            found.setdefault("submission", accepted.submission_id)
+        async with db.write() as conn:
+            rows = (await conn.execute(sa.select(tables.deliveries.c.id).order_by(tables.deliveries.c.id))).all()
+            failed, delivered = rows[0].id, rows[1].id
+            await conn.execute(
+                tables.deliveries.update()
+                .where(tables.deliveries.c.id == failed)
+                .values(
+                    state="failed", attempts=10, last_status=500, last_error="HTTP 500 from the CRM after 10 attempts"
+                )
+            )
+            await conn.execute(
+                tables.deliveries.update()
+                .where(tables.deliveries.c.id == delivered)
+                .values(state="delivered", attempts=1, last_status=200, delivered_at=now)
+            )
+            found["delivery"] = failed
+        for i, name in enumerate(["Linus Reader", "Margaret Hamilton"]):
+            new = moderation.NewComment(
+                post="why-hospitals-belong-on-social-media",
+                post_title="Why hospitals belong on social media",
+                url="http://example.invalid/insights/why-hospitals-belong-on-social-media",
+                name=name,
+                email=f"reader{i}@example.com",
+                website="",
+                body="A clear article, thank you. How often should a clinic post?",
+                visitor=None,
+            )
+            await moderation.store(db, new, now=now - dt.timedelta(minutes=30 * i), spam_reason=None)
+        pages = ["/offices/sioux-falls-agency", "/customer-care", "/insights/why-hospitals-belong-on-social-media",
+                 "/offices/sioux-falls-call-center", "/privacy"]  # fmt: skip
+        for i, page in enumerate(pages):
+            for v in range(3 + i):
+                async with db.write() as conn:
+                    await votes.record_vote(
+                        conn,
+                        page=page,
+                        visitor=f"visitor{i}{v:02d}" + "0" * 12,
+                        helpful=(v + i) % 3 != 0,
+                        reason=None if (v + i) % 3 else "missing",
+                        comment=None if (v + i) % 3 else "The Saturday hours were not clear to me.",
+                        now=now - dt.timedelta(days=v),
+                        submission_id=None,
+                    )
+    finally:
+        await db.dispose()
+    return found
+
+
+class DemoSite:
+    """The demo content on a seeded SQLite database under a real uvicorn, for the quality bars (one per session)."""
+
+    def __init__(self, data_dir: Path, media_dir: Path, password_hash: str) -> None:
+        import socket
+
+        from frontdesk.app import create_app
+        from frontdesk.db.migrate import migrate
+        from frontdesk.settings import Settings
+
+        self.database_url = f"sqlite+aiosqlite:///{data_dir / 'frontdesk.db'}"
+        in_thread(migrate, self.database_url)
+        self.ids = run(seed_demo(self.database_url, dt.datetime.now(dt.UTC), password_hash))
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        settings = Settings(
+            content_dir=DEMO_CONTENT,
+            data_dir=data_dir,
+            database_url=self.database_url,
+            secret_key=TEST_SECRET,
+            public_url=f"http://127.0.0.1:{port}",
+            run_worker=False,
+            media_dir_override=media_dir,
+        )
+        self.app = create_app(settings)
+        self.server = LiveServer(self.app)
+        self.server.server.config.port = port
+        self.url = ""
+
+    def __enter__(self) -> DemoSite:
+        self.server.__enter__()
+        self.url = self.server.url
+        services = self.app.state.services
+        services.media.warm(services.content.current)  # every picture encoded before anything is measured
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(*exc)
+
+    def sign_in(self, page: Any) -> None:
+        page.goto(self.url + "/staff/login")
+        page.fill("#email", "admin@staff.example")
+        page.fill("#password", STAFF_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/staff")
+
+
+def public_paths(*, indexable_only: bool = False) -> list[str]:
+    """Every public page: the sitemap's, and (unless `indexable_only`) the forms, thanks and error pages."""
+    from frontdesk.clock import utcnow
+    from frontdesk.content import load_content
+    from frontdesk.public.crawlers import sitemap_paths
+
+    content = load_content(DEMO_CONTENT)
+    paths = sitemap_paths(content, utcnow().date())
+    if indexable_only:
+        return paths
+    jobs = [p for p in paths if p.startswith("/careers/")]
+    extra = [f"{jobs[0]}/apply", f"{jobs[0]}/apply/thanks", "/request-info/thanks", "/careers?type=internship",
+             "/no-such-page", "/staff/login"]  # fmt: skip
+    return paths + extra
+
+
+def staff_paths(ids: dict[str, str]) -> list[str]:
+    return [
+        "/staff",
+        "/staff/feedback?range=30d",
+        "/staff/feedback/page?range=30d&path=/customer-care",
+        "/staff/deliveries",
+        f"/staff/deliveries/{ids['delivery']}",
+        "/staff/submissions",
+        f"/staff/submissions/{ids['submission']}",
+        "/staff/spam",
+        "/staff/comments",
+        "/staff/audit",
+    ]

@@ -277,8 +277,8 @@ def test_apply(client, data):
 @given(data=st.data())
 def test_feedback(client, data):
     base = {
-        "_t": hostile_token(client, "/offices", data.draw),
-        "page": b"/offices",
+        "_t": hostile_token(client, "/customer-care", data.draw),  # a page whose kind asks "Was this helpful?"
+        "page": b"/customer-care",
         "helpful": b"no",
         "reason": b"other",
         "fax": b"",

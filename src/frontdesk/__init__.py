@@ -10,9 +10,10 @@ The map, in reading order (each area's own `__init__` lists its modules; docs/ar
 - `guard/`      middleware and abuse checks: headers, request shape, cross-origin, body caps, the form
                 reader, rate limits, spam
 - `pagecache/`  public pages rendered once per content version and day, served as bytes
+- `media/`      content pictures in responsive sizes and formats, encoded once, fingerprinted
 - `delivery/`   the outbox worker: signed webhooks, retries, résumé links, metrics
 - `services`, `web`  the typed services every view uses, and what views share
-- `public/`     GET pages: home, offices, careers, insights, sitemap
+- `public/`     GET pages: home, offices, careers, insights, pages of content/pages, sitemap, security.txt
 - `intake/`     the public forms: Request Info, applications, feedback, comments
 - `staff/`      the staff area: sign-in, roles, tallies, deliveries, submissions, moderation
 - `errors`, `ops`  the one error page; /healthz, /readyz, /metrics

@@ -2,9 +2,10 @@
 and the lifespan.
 
 Everything long-lived is built here, once, into one typed `Services` object (`services.py`): the settings,
-the content store, the templates, the database and the page cache; the lifespan adds what needs an event
-loop (the rate limiter, the Turnstile verifier, the in-process delivery worker) and closes all of it at
-shutdown. Tests call `create_app(test_settings, clock=fake_clock)` and get a complete, isolated site.
+the content store, the templates, the database, the page cache and the image library; the lifespan adds
+what needs an event loop (the rate limiter, the Turnstile verifier, the in-process delivery worker, and
+the thread that encodes the pictures' missing sizes) and closes all of it at shutdown.
+Tests call `create_app(test_settings, clock=fake_clock)` and get a complete, isolated site.
 
 The middleware, outermost first: the guard's (`guard.middleware()`: security headers, request shape,
 cross-origin refusal, body caps), then the attribution cookie on landings, then the page cache's fast
@@ -39,8 +40,9 @@ from frontdesk.errors import client_gone, error_page
 from frontdesk.guard import ratelimit, spam
 from frontdesk.intake import application, comment_form, feedback, request_info
 from frontdesk.intake.attribution import AttributionMiddleware
+from frontdesk.media import ImageLibrary
 from frontdesk.pagecache import PageCache, PageCacheMiddleware
-from frontdesk.public import careers, crawlers, insights, offices, pages
+from frontdesk.public import careers, crawlers, insights, local, media_files, offices, pages, pictures, site_pages
 from frontdesk.public.assets import Assets
 from frontdesk.public.rendering import register_slots
 from frontdesk.services import Services, Started
@@ -54,7 +56,7 @@ def resource_dir(name: str) -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / name
 
 
-def make_templates(settings: Settings, assets: Assets) -> jinja2.Environment:
+def make_templates(settings: Settings, assets: Assets, media: ImageLibrary) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
         autoescape=True,
@@ -67,6 +69,8 @@ def make_templates(settings: Settings, assets: Assets) -> jinja2.Environment:
         public_url=settings.public_url,
         version=__version__,
         turnstile_sitekey=settings.turnstile_sitekey,
+        **pictures.template_globals(media, assets, settings.public_url),
+        **local.template_helpers(),
     )
     return env
 
@@ -88,9 +92,10 @@ def create_app(
     assets = Assets(resource_dir("static"))
     db = Database(settings.database_url, lock_timeout=settings.db_lock_timeout)
     page_cache = PageCache(clock)
+    media = ImageLibrary(settings.media_dir)
     store.on_change(lambda _new: page_cache.clear())
     register_slots(page_cache.slots, settings, clock)
-    services = Services(settings, clock, store, db, make_templates(settings, assets), page_cache)
+    services = Services(settings, clock, store, db, make_templates(settings, assets, media), page_cache, media)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -99,6 +104,7 @@ def create_app(
             limiter = ratelimit.start(stack, settings)
             turnstile = await spam.start(stack, settings)
             await content_reload.start(stack, store, sighup=reload_on_sighup, poll=settings.reload_content)
+            await media_files.start_warming(stack, media, store)
             worker = await outbox.start(stack, settings, db, clock) if settings.run_worker else None
             services.started = Started(limiter=limiter, turnstile=turnstile, outbox=worker)
             yield {}
@@ -116,6 +122,7 @@ def create_app(
         *staff_routes,
         *ResumeLinks(settings, db, clock).routes(),
         Route("/static/{path:path}", assets.serve, name="static"),
+        *media_files.routes,
         *ops.routes(),
     ]
     middleware = [
@@ -142,6 +149,7 @@ def create_app(
     # Starlette's own slash redirects are built from the Host header; errors.error_page builds them from
     # FRONTDESK_PUBLIC_URL instead.
     app.router.redirect_slashes = False
+    app.router.default = site_pages.fallback  # pages/*.md at /{slug}: only where no route of the site matched
     app.state.services = services
     return app
 

@@ -111,11 +111,16 @@ async def error_page(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": title, "detail": text}, status_code=status, headers=headers)
     if status in (204, 304):
         return Response(status_code=status, headers=headers)
+    # A form refused as too large: its page is at the same path, so offer the way back to it (the browser's
+    # own Back button usually keeps what was typed, too).
+    back = (
+        request.url.path if status == 413 and request.method == "POST" and request.url.path.endswith("/apply") else ""
+    )
     try:
         return render(
             request,
             "errors/error.html",
-            {"title": title, "message": text, "status": status, "robots": "noindex"},
+            {"title": title, "message": text, "status": status, "robots": "noindex", "back_url": back},
             status_code=status,
             headers=headers,
         )

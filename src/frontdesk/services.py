@@ -23,6 +23,7 @@ from frontdesk.db import Database
 from frontdesk.delivery.outbox import Outbox
 from frontdesk.guard.ratelimit import RateLimiter
 from frontdesk.guard.spam import Turnstile
+from frontdesk.media import ImageLibrary
 from frontdesk.pagecache import PageCache
 from frontdesk.settings import Settings
 
@@ -48,6 +49,7 @@ class Services:
     db: Database
     templates: jinja2.Environment
     page_cache: PageCache
+    media: ImageLibrary
     started: Started | None = field(default=None, repr=False)
 
     def _require_started(self, name: str) -> Started:

@@ -81,6 +81,7 @@ class Settings:
     session_max_hours: int = 8
     # Serving.
     reload_content: bool = False  # watch the content dir and reload on change (reload.py)
+    media_dir_override: Path | None = None  # FRONTDESK_MEDIA_DIR: the image variants' cache (media/images.py)
 
     @property
     def production(self) -> bool:
@@ -93,6 +94,16 @@ class Settings:
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def held_dir(self) -> Path:
+        """Résumés held for an hour while their application is corrected (records/uploads.py)."""
+        return self.data_dir / "held"
+
+    @property
+    def media_dir(self) -> Path:
+        """Where the image pipeline keeps the encoded sizes of content pictures."""
+        return self.media_dir_override or self.data_dir / "media"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -170,6 +181,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
 
     content_dir = Path(_get(env, "CONTENT_DIR") or "content")
     data_dir = Path(_get(env, "DATA_DIR") or "var")
+    media_dir = _get(env, "MEDIA_DIR")
 
     database_url = _get(env, "DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'frontdesk.db'}"
     if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -223,6 +235,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         env=mode,
         content_dir=content_dir,
         data_dir=data_dir,
+        media_dir_override=Path(media_dir) if media_dir else None,
         database_url=database_url,
         db_lock_timeout=_number(env, "DB_LOCK_TIMEOUT", d.db_lock_timeout, minimum=0.1),
         secret_key=_get(env, "SECRET_KEY") or "",
@@ -316,6 +329,9 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
     hidden = {"secret_key", "crm_webhook_secret", "metrics_token", "turnstile_secret"}
     rows = []
     for f in fields(settings):
+        if f.name == "media_dir_override":
+            rows.append(("media_dir", str(settings.media_dir)))  # the folder in use, set or derived
+            continue
         value = getattr(settings, f.name)
         shown = ("(set)" if value else "(not set)") if f.name in hidden else str(value)
         rows.append((f.name, shown))

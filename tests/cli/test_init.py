@@ -91,6 +91,7 @@ def test_init_makes_a_site_that_checks(tmp_path):
         "README.md",
         "content/careers/customer-service-representative.md",
         "content/offices/main-office.md",
+        "content/pages/privacy.md",  # the policy the consent names: a new site must have one to check
         "content/posts/welcome.md",
         "content/site.yaml",
     ]

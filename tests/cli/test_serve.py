@@ -142,3 +142,31 @@ def test_serve_starts_quickly_and_serves(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
         proc.stderr.close()
+
+
+def test_cli_check_fails_when_the_consent_names_a_policy_without_a_page(tmp_path, content_dir):
+    (content_dir / "pages/privacy.md").unlink()
+    env = {"FRONTDESK_CONTENT_DIR": str(content_dir), "FRONTDESK_DATA_DIR": str(tmp_path / "var")}
+    r = _run(["check"], env, tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "site.yaml: privacy_policy_version: no page has policy_version '2026-09-01'" in r.stderr
+
+
+def test_cli_check_lists_pages_and_warns_before_security_txt_expires(tmp_path, content_dir):
+    import datetime as dt
+
+    env = {"FRONTDESK_CONTENT_DIR": str(content_dir), "FRONTDESK_DATA_DIR": str(tmp_path / "var")}
+    site = content_dir / "site.yaml"
+    demo = site.read_text()
+
+    def expires_in(days: int) -> None:
+        when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        site.write_text(demo.replace("expires: 2027-10-31T23:59:59Z", f"expires: {when}"))
+
+    expires_in(200)
+    r = _run(["check"], env, tmp_path)
+    assert r.returncode == 0 and "pages: 3 (/about, /accessibility, /privacy)" in r.stdout
+    assert "privacy policy: /privacy (version 2026-09-01)" in r.stdout and "security_txt" not in r.stdout
+    expires_in(10)
+    r = _run(["check"], env, tmp_path)
+    assert r.returncode == 0 and "warning: site.yaml: security_txt.expires: expires on" in r.stdout

@@ -152,3 +152,104 @@ def test_a_number_in_a_text_field_says_to_quote_it(content_dir):
     (problem,) = [p for p in failed.value.problems if "postal_code" in p]  # jobs of that office fail too
     assert problem.startswith("content/offices/sioux-falls-agency.md: address.postal_code: YAML read this as a number")
     assert 'quote this value, e.g. postal_code: "..."' in problem
+
+
+# -- issue 17: pictures, brand, pages, rules ------------------------------------------------------------------
+
+
+def test_the_consent_must_name_a_privacy_policy_that_exists(content_dir):
+    (content_dir / "pages/privacy.md").unlink()
+    problems = _problems(content_dir)
+    assert any(
+        p.startswith("content/site.yaml: privacy_policy_version: no page has policy_version '2026-09-01'")
+        for p in problems
+    ), problems
+    _edit(content_dir / "site.yaml", 'privacy_policy_version: "2026-09-01"', 'privacy_policy_version: "2026-10-01"')
+    assert any("policy_version '2026-10-01'" in p for p in _problems(content_dir))
+
+
+def test_the_privacy_page_is_found_by_its_version(content_dir):
+    content = load_content(content_dir)
+    assert content.privacy_page is not None and content.privacy_page.slug == "privacy"
+    assert [p.slug for p in content.pages] == ["about", "accessibility", "privacy"]
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            OFFICE,
+            "src: images/office-willow.png",
+            "src: images/nope.png",
+            f"content/{OFFICE}: photo.src: images/nope.png is not a file",
+        ),
+        (OFFICE, "src: images/office-willow.png", "src: ../site.yaml.png", "photo.src: give a path inside"),
+        (OFFICE, "src: images/office-willow.png", "src: /etc/passwd.png", "give a path inside the content folder"),
+        (
+            OFFICE,
+            "src: images/office-willow.png",
+            "src: images/office-willow.gif",
+            "use one of .png, .jpg, .jpeg, .webp",
+        ),
+        (OFFICE, "timezone: America/Chicago", "timezone: Mars/Olympus", "timezone: 'Mars/Olympus' is not an IANA"),
+        (
+            OFFICE,
+            "- {date: 2026-12-25, note: Christmas Day}",
+            "- {date: 2026-12-24, note: twice}",
+            "special_hours.3.date: 2026-12-24 is given twice",
+        ),
+        (
+            OFFICE,
+            '{date: 2026-11-27, hours: "08:00-12:00"',
+            '{date: 2026-11-27, hours: "12:00-08:00"',
+            "special_hours.1.hours",
+        ),
+        ("site.yaml", 'accent: "#a63f17"', 'accent: "#f2b705"', "brand.accent: #f2b705 on white has a contrast of 1.8"),
+        ("site.yaml", 'primary: "#1d4e6b"', "primary: blue", 'brand.primary: give a colour as "#rrggbb"'),
+        ("site.yaml", "locale: en_US", "locale: xx_YY", "locale: 'xx_YY' is not a locale"),
+        ("site.yaml", "business_type: InsuranceAgency", "business_type: Spaceport", "business_type"),
+        (
+            "site.yaml",
+            'contact: ["mailto:security@prairiepoint.example"]',
+            'contact: ["ftp://x"]',
+            "security_txt.contact",
+        ),
+        ("pages/about.md", "slug: about", "slug: staff", "slug: /staff belongs to the site itself"),
+    ],
+)
+def test_invalid_pictures_brand_and_pages_are_named(content_dir, file, old, new, expected):
+    _edit(content_dir / file, old, new)
+    problems = _problems(content_dir)
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_picture_that_is_not_a_picture_is_refused(content_dir):
+    (content_dir / "images/hero.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a picture")
+    assert any(
+        "content/site.yaml: home.hero.src: images/hero.png is not a picture that can be read" in p
+        for p in _problems(content_dir)
+    )
+
+
+def test_a_changed_picture_changes_the_content_version(content_dir):
+    before = load_content(content_dir).version
+    from PIL import Image
+
+    with Image.open(content_dir / "images/hero.png") as im:
+        im.rotate(180).save(content_dir / "images/hero.png")
+    assert load_content(content_dir).version != before
+
+
+def test_salary_required_rule(content_dir):
+    _edit(content_dir / JOB, "salary:\n  currency: USD\n  min: 52000\n  max: 68000\n  unit: YEAR\n", "")
+    load_content(content_dir)  # pay is optional by default
+    _edit(content_dir / "site.yaml", "salary_required: false", "salary_required: true")
+    problems = _problems(content_dir)
+    assert any("salary: required by site.yaml careers.salary_required" in p for p in problems), problems
+
+
+def test_office_time_zone_and_locale_default_to_the_sites(content_dir):
+    _edit(content_dir / OFFICE, "timezone: America/Chicago\n", "")
+    _edit(content_dir / "site.yaml", "timezone: America/Chicago", "timezone: America/Denver")
+    office = load_content(content_dir).office("sioux-falls-agency")
+    assert office.timezone == "America/Denver" and office.locale == "en_US"

@@ -43,7 +43,8 @@ def echo_client(echo_app):
 def test_limits_by_path():
     mw = BodyLimitMiddleware(lambda *a: None)
     assert mw.limit_for("/request-info") == FORM_LIMIT == 64 * 1024
-    assert mw.limit_for("/careers/licensed-insurance-agent/apply") == APPLY_LIMIT == 11 * 1024 * 1024
+    # The transport cap sits above the résumé limit (10 MB), so an over-limit résumé comes back as the form.
+    assert mw.limit_for("/careers/licensed-insurance-agent/apply") == APPLY_LIMIT == 32 * 1024 * 1024
     assert mw.limit_for("/careers/a/b/apply") == FORM_LIMIT
 
 
@@ -76,7 +77,17 @@ def test_apply_path_accepts_more(echo_client):
     )
     assert r.status_code == 422  # past the body cap, on to the form's own checks (the form is incomplete)
     r = echo_client.post("/careers/licensed-insurance-agent/apply", content=b"z" * (APPLY_LIMIT + 1))
-    assert r.status_code == 413 and "11 MB" in r.text
+    assert r.status_code == 413 and "10 MB" in r.text and "11 MB" not in r.text  # one limit, the résumé's
+    assert 'href="/careers/licensed-insurance-agent/apply">Back to the application form</a>' in r.text
+
+
+def test_an_over_limit_resume_below_the_transport_cap_reaches_the_form(echo_client):
+    r = echo_client.post(
+        "/careers/licensed-insurance-agent/apply",
+        data={"name": "Grace Hopper"},
+        files={"resume": ("scan.pdf", b"%PDF-1.7\n" + b"0" * (12 * 1024 * 1024))},
+    )
+    assert r.status_code == 422 and "Your résumé is larger than 10 MB" in r.text and 'value="Grace Hopper"' in r.text
 
 
 def test_json_clients_get_json(echo_client):

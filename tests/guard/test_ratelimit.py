@@ -275,11 +275,15 @@ def test_apply_and_feedback_limits(limited_client):
     assert c.post(job, data={**data, "_t": _token(c, job)}, files={"resume": ("cv.pdf", pdf)}).status_code == 303
     r = c.post(job, data={**data, "_t": _token(c, job)}, files={"resume": ("cv.pdf", pdf)})
     assert r.status_code == 429 and "retry-after" in r.headers
-    assert 'value="Grace Hopper"' in r.text and "choose your résumé file again" in r.text
+    assert 'value="Grace Hopper"' in r.text and "so is your résumé" in r.text  # held: no need to choose it again
+    assert "We have your file <strong>cv.pdf</strong>" in r.text
     assert (
-        c.post("/feedback", data={"page": "/offices", "helpful": "yes", "_t": _token(c, "/offices")}).status_code == 303
+        c.post(
+            "/feedback", data={"page": "/customer-care", "helpful": "yes", "_t": _token(c, "/customer-care")}
+        ).status_code
+        == 303
     )
-    r = c.post("/feedback", data={"page": "/offices", "helpful": "no", "comment": "Hours are wrong"})
+    r = c.post("/feedback", data={"page": "/customer-care", "helpful": "no", "comment": "Hours are wrong"})
     assert r.status_code == 429 and "Hours are wrong" in r.text
     assert len(_rows(c, tables.submissions)) == 2 and len(_rows(c, tables.uploads)) == 1
     # Another form is not affected by these.

@@ -32,7 +32,7 @@ def application(client, **overrides):
 
 
 def vote(client, **overrides):
-    data = {"_t": token(client, "/offices"), "page": "/offices", "helpful": "yes", "fax": ""}
+    data = {"_t": token(client, "/customer-care"), "page": "/customer-care", "helpful": "yes", "fax": ""}
     data.update(overrides)
     return client.post("/feedback", data=data)
 
@@ -55,7 +55,7 @@ def rows(client, table):
 
 
 def test_honeypot_is_hidden_from_people_and_assistive_technology(client):
-    for path in ("/request-info", f"/careers/{JOB}/apply", "/offices"):
+    for path in ("/request-info", f"/careers/{JOB}/apply", "/customer-care"):
         html = client.get(path).text
         hp = re.search(r'<div class="hp" aria-hidden="true">(.*?)</div>', html, re.S)
         assert hp, path
@@ -118,7 +118,7 @@ def test_turnstile_widget_only_when_configured(client, turnstile_client):
         assert f'data-sitekey="{SITEKEY}"' in r.text
         assert '<script src="https://challenges.cloudflare.com/turnstile/v0/api.js" async defer></script>' in r.text
         assert "script-src 'self' https://challenges.cloudflare.com" in r.headers["content-security-policy"]
-    assert "cf-turnstile" not in turnstile_client.get("/offices").text  # votes do not load a third party
+    assert "cf-turnstile" not in turnstile_client.get("/customer-care").text  # votes do not load a third party
 
 
 def test_turnstile_good_token_passes(turnstile_client, siteverify):

@@ -287,11 +287,19 @@ def vote(client, page="/offices/sioux-falls-agency", **data):
     return client.post("/feedback", data=body)
 
 
-def test_feedback_widget_on_every_content_page(client):
-    for path in ["/", "/offices", "/offices/sioux-falls-agency", "/careers", f"/careers/{JOB}", "/customer-care"]:
+def test_feedback_widget_on_the_kinds_of_page_site_yaml_names(client):
+    # The demo's site.yaml (like the defaults) asks on offices, articles, customer care and pages of their own;
+    # not on the home page or the lists, where the question made no sense (issue 17).
+    for path in [
+        "/offices/sioux-falls-agency",
+        "/customer-care",
+        "/insights/why-hospitals-belong-on-social-media",
+        "/privacy",
+    ]:
         html = client.get(path).text
         assert "Was this information helpful?" in html and f'name="page" value="{path}"' in html, path
-    assert "Was this information helpful?" not in client.get("/request-info").text
+    for path in ["/", "/offices", "/careers", f"/careers/{JOB}", "/insights", "/request-info"]:
+        assert "Was this information helpful?" not in client.get(path).text, path
 
 
 def test_yes_vote_then_thanks_without_js(client, settings):
@@ -369,3 +377,122 @@ def test_malformed_bodies_get_a_clear_4xx(client, settings, body, content_type, 
     assert r.status_code == status
     assert "Traceback" not in r.text
     assert rows(settings, tables.submissions) == []
+
+
+# -- forms never lose what was typed (issue 17) --------------------------------------------------------------
+
+TYPED = {
+    "name": "Grace Hopper",
+    "email": "grace@example.com",
+    "phone": "605 555 0123",
+    "links": "https://grace.example.com",
+    "cover_letter": "I debug things, and I keep notes.",
+    "consent": "yes",
+}
+
+
+def test_an_over_limit_resume_comes_back_as_the_form_with_everything_kept(client, settings):
+    from frontdesk.records.uploads import MAX_RESUME_BYTES
+
+    big = PDF + b"0" * (MAX_RESUME_BYTES + 2 * 1024 * 1024)  # a 12 MB résumé
+    r = apply(client, files={"resume": ("scan.pdf", big, "application/pdf")})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert "Your résumé is larger than 10 MB" in html and "11 MB" not in html
+    assert re.search(r'id="resume-error"[^>]*><span class="visually-hidden">Error: </span>Your résumé is larger', html)
+    for value in ('value="Grace Hopper"', 'value="grace@example.com"', 'value="605 555 0123"', "I debug things."):
+        assert value in html, value
+    assert 'name="consent" value="yes" required checked' in html
+    assert "up to 10 MB" in html  # the hint says the same number
+    assert rows(settings, tables.submissions) == [] and not settings.held_dir.exists()
+    j = client.post(
+        f"/careers/{JOB}/apply",
+        data={"_t": token(client, f"/careers/{JOB}/apply"), **TYPED},
+        files={"resume": ("scan.pdf", big, "application/pdf")},
+        headers={"Accept": "application/json"},
+    )
+    assert j.status_code == 422 and j.json()["errors"] == {
+        "resume": html.split("Error: </span>", 1)[1].split("</span>")[0]
+    }
+
+
+def test_a_good_resume_is_held_when_another_field_fails(client, settings):
+    r = apply(client, phone="call me")
+    assert r.status_code == 422 and "Enter a phone number" in r.text
+    assert "We have your file <strong>Grace Hopper CV.pdf</strong>: there is no need to choose it again" in r.text
+    held_token = re.search(r'name="resume_token" value="([^"]+)"', r.text).group(1)
+    assert 'id="resume" name="resume" data-max-bytes' in r.text  # no longer `required`
+    assert rows(settings, tables.submissions) == [] and len(list(settings.held_dir.iterdir())) == 1
+    # The next try sends no file, only the token: the held résumé is used, then forgotten.
+    again = apply(client, files={}, resume_token=held_token)
+    assert again.status_code == 303
+    (upload,) = rows(settings, tables.uploads)
+    assert (settings.uploads_dir / upload.stored_name).read_bytes() == PDF
+    assert upload.original_name == "Grace Hopper CV.pdf" and list(settings.held_dir.iterdir()) == []
+
+
+def test_a_held_resume_is_kept_an_hour_for_its_own_job_only(client, settings, clock):
+    held_token = re.search(r'name="resume_token" value="([^"]+)"', apply(client, phone="x").text).group(1)
+    tampered = held_token[:-2] + ("AA" if not held_token.endswith("AA") else "BB")
+    r = apply(client, files={}, resume_token=tampered)
+    assert r.status_code == 422 and "We keep a résumé for one hour only" in r.text
+    other = client.post(
+        "/careers/customer-care-specialist/apply",
+        data={"_t": token(client, "/careers/customer-care-specialist/apply"), **TYPED, "resume_token": held_token},
+    )
+    assert other.status_code == 422 and "We keep a résumé for one hour only" in other.text
+    clock.advance(minutes=61)
+    r = apply(client, files={}, resume_token=held_token)
+    assert r.status_code == 422 and "choose your file again" in r.text
+    assert rows(settings, tables.submissions) == []
+
+
+def test_a_held_resume_shows_in_the_json_answer(client):
+    r = client.post(
+        f"/careers/{JOB}/apply",
+        data={"_t": token(client, f"/careers/{JOB}/apply"), **TYPED, "email": "nope"},
+        files={"resume": ("cv.pdf", PDF, "application/pdf")},
+        headers={"Accept": "application/json"},
+    )
+    body = r.json()
+    assert r.status_code == 422 and set(body["errors"]) == {"email"}
+    assert body["resume_name"] == "cv.pdf" and body["resume_token"].count(".") == 1
+
+
+def test_the_error_summary_names_each_field_and_links_to_it(client):
+    r = client.post("/request-info", data={"_t": token(client), "email": "nope", "phone": "call me"})
+    html = r.text
+    assert r.status_code == 422
+    for field, text in [
+        ("name", "Your name: This field is required."),
+        ("email", "Email address: Enter an email address like name@example.com."),
+        ("phone", "Phone number: Enter a phone number using digits"),
+        ("consent", "Consent: Please tick the box"),
+    ]:
+        assert re.search(rf'<li><a href="#{field}">{re.escape(text)}', html), field
+    # Each invalid input is marked, and its field too (the stylesheet highlights both).
+    assert re.search(r'<div class="field field-invalid" id="field-email">', html)
+    assert re.search(r'id="email" name="email" value="nope"[^>]*aria-invalid="true"', html)
+
+
+def test_the_stylesheet_highlights_invalid_inputs_over_their_type_rule(client):
+    css_url = re.search(r'href="(/static/css/site[^"]*\.css)"', client.get("/request-info").text).group(1)
+    css = client.get(css_url).text
+    generic = css.index('input[type="text"], input[type="email"]')
+    invalid = css.index('input[aria-invalid="true"], select[aria-invalid="true"], textarea[aria-invalid="true"]')
+    assert invalid > generic  # the same specificity (one element, one attribute), and later: it wins
+
+
+def test_json_thanks_say_what_the_thank_you_page_says(client):
+    j = post_lead(client, headers={"Accept": "application/json"}).json()
+    page = client.get("/request-info/thanks").text
+    assert j["ok"] is True and f'<p class="notice" role="status">{j["message"]}</p>' in page
+    assert j["title"] == "Thank you"
+    r = client.post(
+        f"/careers/{JOB}/apply",
+        data={"_t": token(client, f"/careers/{JOB}/apply"), **TYPED},
+        files={"resume": ("cv.pdf", PDF, "application/pdf")},
+        headers={"Accept": "application/json"},
+    )
+    thanks = client.get(f"/careers/{JOB}/apply/thanks").text
+    assert r.json()["title"] == "Application received" and f'role="status">{r.json()["message"]}</p>' in thanks

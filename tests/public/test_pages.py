@@ -73,7 +73,8 @@ def test_office_page_has_address_hours_map_directions_and_local_business(client)
     r = client.get(OFFICE)
     html = r.text
     assert "3932 South Willow Avenue" in html and "Sioux Falls, SD 57105" in html
-    assert "Monday" in html and "08:00–17:00" in html
+    # en_US: a 12-hour clock, as Babel (CLDR) writes it, with its narrow spaces (was "08:00–17:00")
+    assert "Monday" in html and "8:00\u202fAM\u2009–\u20095:00\u202fPM" in html
     assert 'src="https://www.openstreetmap.org/export/embed.html?' in html
     assert "OpenStreetMap contributors" in html
     assert "Get directions" in html

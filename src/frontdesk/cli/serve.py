@@ -67,6 +67,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from frontdesk.content import load_content
+    from frontdesk.public.crawlers import security_txt_expiry_warning
 
     settings = ensure_secret_key(settings)
     print(f"frontdesk {__version__}")
@@ -81,7 +82,14 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     open_jobs = content.open_jobs(today)
     print(f"  careers: {len(content.jobs)} postings, {len(open_jobs)} open")
     print(f"  posts: {len(content.posts)}; categories: {len(content.site.categories)}")
+    print(f"  pages: {len(content.pages)} ({', '.join('/' + p.slug for p in content.pages)})")
+    policy = content.privacy_page
+    if policy is not None:
+        print(f"  privacy policy: /{policy.slug} (version {content.site.privacy_policy_version})")
     warnings = []
+    expiring = security_txt_expiry_warning(content, dt.datetime.now(dt.UTC))
+    if expiring:
+        warnings.append(expiring)
     if not settings.crm_webhook_url:
         warnings.append("FRONTDESK_CRM_WEBHOOK_URL is not set: submissions are kept as pending until it is")
     elif not settings.crm_webhook_secret:

@@ -7,11 +7,18 @@ The layout is the one Jekyll, Hugo and Eleventy editors know::
     content/offices/*.md       one office per file, YAML front matter + Markdown
     content/careers/*.md       one posting per file
     content/posts/*.md         one insight article per file
+    content/pages/*.md         pages of their own at /{slug}: the privacy policy, accessibility, about
+    content/images/            the pictures the files above name (logo, hero, office photos, covers, team)
 
 `load_content(path)` validates everything and either returns a complete
 `Content` or raises `ContentError` listing every problem as
 ``file: field: message``. There is never a half-loaded site: the server refuses
 to start, and a reload keeps the old content.
+
+Cross-file rules live here: a job names an office; a post names known categories; every picture named
+exists in the content folder (its bytes are part of the content version); the consent's privacy policy
+version is the `policy_version` of a page, so nobody agrees to a document they cannot read; and with
+`careers.salary_required`, every posting states its pay.
 
 Markdown is rendered once, at load (`markdown.py`), except job descriptions, which are rendered on first
 use so that a site with a thousand postings starts quickly.
@@ -20,12 +27,14 @@ use so that a site with a thousand postings starts quickly.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+from PIL import Image
 from pydantic import ValidationError
 
 from frontdesk.content.markdown import render_markdown
@@ -33,10 +42,14 @@ from frontdesk.content.models import (
     CategoriesFile,
     Content,
     FileModel,
+    ImageFile,
     Job,
     JobFile,
     Office,
     OfficeFile,
+    Page,
+    PageFile,
+    Picture,
     Post,
     PostFile,
     SiteFile,
@@ -201,7 +214,18 @@ def load_content(root: Path) -> Content:
     if not office_items and not any("offices/" in p for p in problems):
         problems.append("offices/: (dir): at least one office is required")
     _check_unique("office", [(p, m) for p, m, _ in office_items], root, problems)
-    offices = tuple(Office(meta=m, html=render_markdown(b)) for _, m, b in office_items)
+    offices = tuple(
+        Office(
+            meta=m,
+            html=render_markdown(b),
+            timezone=m.timezone or (site.timezone if site else "UTC"),
+            locale=m.locale or (site.locale if site else "en_US"),
+        )
+        for _, m, b in office_items
+    )
+    named = root.name  # problems name files as the editor sees them: content/site.yaml, content/offices/x.md
+    for path, meta, _ in office_items:
+        _check_special_days(meta.special_hours, f"{path.relative_to(root.parent)}: special_hours", problems)
     by_slug = {o.slug: o for o in offices}
 
     jobs: list[Job] = []
@@ -220,6 +244,9 @@ def load_content(root: Path) -> Content:
             continue
         if meta.salary and meta.salary.max < meta.salary.min:
             problems.append(f"{rel}: salary.max: must not be below salary.min")
+            continue
+        if site and site.careers.salary_required and meta.salary is None:
+            problems.append(f"{rel}: salary: required by site.yaml careers.salary_required (state the pay range)")
             continue
         job_items.append((path, meta))
         jobs.append(Job(meta=meta, markdown=body, office=by_slug[meta.office]))
@@ -251,6 +278,31 @@ def load_content(root: Path) -> Content:
         )
     _check_unique("post", post_items, root, problems)
 
+    pages: list[Page] = []
+    page_items = []
+    for path in _files(root / "pages"):
+        got = _read(path, root, PageFile, problems, digest)
+        if got:
+            page_items.append((path, got[0]))
+            pages.append(Page(meta=got[0], html=render_markdown(got[1])))
+    _check_unique("page", page_items, root, problems)
+    if site and not any(p.policy_version == site.privacy_policy_version for p in pages):
+        problems.append(
+            f"{named}/site.yaml: privacy_policy_version: no page has policy_version {site.privacy_policy_version!r}: "
+            "the consent must name a privacy policy people can read (add pages/privacy.md with that policy_version)"
+        )
+    if site:
+        _check_special_days(
+            site.customer_care.special_hours, f"{named}/site.yaml: customer_care.special_hours", problems
+        )
+
+    pictures = _pictures(
+        site,
+        [(str(p.relative_to(root.parent)), m) for p, m, _ in office_items],
+        [(str(p.relative_to(root.parent)), m) for p, m in post_items],
+        named,
+    )
+    images = _images(root, pictures, problems, digest)
     if problems or site is None:
         raise ContentError(problems or ["site.yaml: (file): invalid"])
     posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
@@ -261,4 +313,63 @@ def load_content(root: Path) -> Content:
         posts=tuple(posts),
         version=digest.hexdigest()[:16],
         root=root,
+        pages=tuple(sorted(pages, key=lambda p: p.slug)),
+        images=images,
     )
+
+
+def _check_special_days(days: Iterable[Any], where: str, problems: list[str]) -> None:
+    seen = set()
+    for i, day in enumerate(days):
+        if day.date in seen:
+            problems.append(f"{where}.{i}.date: {day.date.isoformat()} is given twice")
+        seen.add(day.date)
+
+
+def _pictures(
+    site: SiteFile | None, offices: Iterable[tuple[str, OfficeFile]], posts: Iterable[tuple[str, PostFile]], named: str
+) -> list[tuple[str, str]]:
+    """(where, src) for every picture the content names, logo included; `where` is "file: field"."""
+    found: list[tuple[str, str]] = []
+    if site:
+        if site.logo:
+            found.append((f"{named}/site.yaml: logo.src", site.logo.src))
+        if site.home.hero:
+            found.append((f"{named}/site.yaml: home.hero.src", site.home.hero.src))
+    for where, office in offices:
+        if office.photo:
+            found.append((f"{where}: photo.src", office.photo.src))
+        found += [(f"{where}: team.{i}.photo.src", p.photo.src) for i, p in enumerate(office.team) if p.photo]
+    for where, post in posts:
+        picture: Picture | None = post.cover.picture if post.cover else None
+        if picture:
+            found.append((f"{where}: cover.src", picture.src))
+    return found
+
+
+def _images(root: Path, pictures: list[tuple[str, str]], problems: list[str], digest: Any) -> dict[str, ImageFile]:
+    """Every named picture is a readable picture inside the content folder; its bytes go into the content version."""
+    found: dict[str, ImageFile] = {}
+    for where, src in pictures:
+        if src in found:
+            continue
+        path = (root / src).resolve()
+        if root not in path.parents or not path.is_file():
+            problems.append(f"{where}: {src} is not a file in the content folder")
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(f"{where}: {src}: {exc.strerror or type(exc).__name__}")
+            continue
+        if path.suffix.lower() != ".svg":
+            try:
+                with Image.open(io.BytesIO(raw)) as im:  # the header only: is it a picture Pillow can read?
+                    im.verify()
+            except (OSError, ValueError, SyntaxError) as exc:
+                problems.append(f"{where}: {src} is not a picture that can be read ({type(exc).__name__})")
+                continue
+        sha = hashlib.sha256(raw).hexdigest()
+        digest.update(src.encode() + b"\0" + sha.encode())
+        found[src] = ImageFile(path=path, sha256=sha)
+    return found

@@ -1,9 +1,13 @@
 """The content model: what each file under `content/` may hold, and the immutable objects built from them.
 
 The `*File` classes are pydantic models of the files' fields (`extra="forbid"`, so a misspelt field is an
-error rather than silently ignored); `Office`, `Job`, `Post` and `Content` are what the rest of Frontdesk
-reads. A `Content` is one complete, valid snapshot: a reload builds a new one and swaps it in whole
-(`reload.py`), so nothing ever sees half of an edit.
+error rather than silently ignored); `Office`, `Job`, `Post`, `Page` and `Content` are what the rest of
+Frontdesk reads. Pictures are named by their path inside the content folder (`images/hero.png`); the loader
+checks that each exists, and the image pipeline (`media/`) makes the served sizes from it. Brand colours are
+checked for WCAG AA contrast here, so no site can be configured into unreadable text.
+
+A `Content` is one complete, valid snapshot: a reload builds a new one and swaps it in whole (`reload.py`),
+so nothing ever sees half of an edit.
 """
 
 from __future__ import annotations
@@ -11,11 +15,23 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
+import zoneinfo
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+import babel
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    field_validator,
+    model_validator,
+)
 
 from frontdesk.content.markdown import render_markdown
 
@@ -31,6 +47,21 @@ EMPLOYMENT_TYPES = (
     "OTHER",
 )
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# Paths a generic page (`pages/*.md`, served at `/{slug}`) may not take: they belong to the site itself.
+RESERVED_PAGE_SLUGS = frozenset(
+    {"offices", "careers", "insights", "customer-care", "request-info", "feedback", "staff", "static", "media",
+     "files", "healthz", "readyz", "metrics", "brand"}
+)  # fmt: skip
+# Image formats a picture may be given in (the pipeline reads them with Pillow); the logo may also be SVG.
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+LOGO_SUFFIXES = (*PICTURE_SUFFIXES, ".svg")
+# The schema.org LocalBusiness types an agency is likely to be; `business_type` must be one of them.
+BUSINESS_TYPES = (
+    "LocalBusiness", "InsuranceAgency", "RealEstateAgent", "TravelAgency", "EmploymentAgency",
+    "FinancialService", "AccountingService", "LegalService", "ProfessionalService", "HomeAndConstructionBusiness",
+    "MedicalBusiness", "AutomotiveBusiness", "EntertainmentBusiness", "GovernmentOffice", "Store",
+)  # fmt: skip
+PAGE_KINDS = ("home", "offices", "office", "careers", "job", "insights", "article", "customer_care", "page")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
@@ -56,27 +87,43 @@ class Hours(FileModel):
     @field_validator(*WEEKDAYS)
     @classmethod
     def _check(cls, value: str) -> str:
-        if value.lower() == "closed":
-            return "closed"
-        for span in value.split(","):
-            m = _HOURS.match(span.strip())
-            if not m or (m[3], m[4]) <= (m[1], m[2]):
-                raise ValueError('use "HH:MM-HH:MM" (24-hour, end after start), ranges joined by ",", or "closed"')
-        return value
+        return _check_hours(value)
 
     def spans(self, day: str) -> list[tuple[str, str]]:
-        value = getattr(self, day)
-        if value == "closed":
-            return []
-        return [(a, b) for a, _, b in (s.strip().partition("-") for s in value.split(","))]
+        return parse_spans(getattr(self, day))
 
-    def rows(self) -> list[tuple[str, str]]:
-        """(Weekday, human text) for display."""
-        out = []
-        for day in WEEKDAYS:
-            spans = self.spans(day)
-            out.append((day.title(), ", ".join(f"{a}–{b}" for a, b in spans) if spans else "Closed"))
-        return out
+
+def _check_hours(value: str) -> str:
+    if value.lower() == "closed":
+        return "closed"
+    for span in value.split(","):
+        m = _HOURS.match(span.strip())
+        if not m or (m[3], m[4]) <= (m[1], m[2]):
+            raise ValueError('use "HH:MM-HH:MM" (24-hour, end after start), ranges joined by ",", or "closed"')
+    return value
+
+
+def parse_spans(value: str) -> list[tuple[str, str]]:
+    """'08:00-12:00, 13:00-17:00' -> [("08:00", "12:00"), ("13:00", "17:00")]; "closed" -> []."""
+    if value == "closed":
+        return []
+    return [(a, b) for a, _, b in (s.strip().partition("-") for s in value.split(","))]
+
+
+class SpecialHours(FileModel):
+    """One day that differs from the weekly hours: a holiday, an early close, a Saturday opening."""
+
+    date: dt.date
+    hours: str = "closed"
+    note: Annotated[str, Field(max_length=120)] = ""
+
+    @field_validator("hours")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _check_hours(value)
+
+    def spans(self) -> list[tuple[str, str]]:
+        return parse_spans(self.hours)
 
 
 class Address(FileModel):
@@ -116,11 +163,161 @@ class Social(FileModel):
     youtube: HttpUrl | None = None
 
 
+def _content_path(value: str, suffixes: tuple[str, ...]) -> str:
+    """A file inside the content folder, named relative to it: no absolute paths, no way out of the folder."""
+    parts = value.split("/")
+    if value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
+        raise ValueError("give a path inside the content folder, such as images/office.png")
+    if not value.lower().endswith(suffixes):
+        raise ValueError(f"use one of {', '.join(suffixes)}")
+    return value
+
+
+class Picture(FileModel):
+    """A picture from the content folder: `src` is its path there, `alt` its text alternative ("" if decorative)."""
+
+    src: Annotated[str, Field(min_length=1, max_length=300)]
+    alt: Annotated[str, Field(max_length=500)]
+
+    @field_validator("src")
+    @classmethod
+    def _src(cls, value: str) -> str:
+        return _content_path(value, PICTURE_SUFFIXES)
+
+
+class Logo(FileModel):
+    src: Annotated[str, Field(min_length=1, max_length=300)]
+
+    @field_validator("src")
+    @classmethod
+    def _src(cls, value: str) -> str:
+        return _content_path(value, LOGO_SUFFIXES)
+
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _luminance(colour: str) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2.x contrast ratio of two `#rrggbb` colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+AA_TEXT = 4.5
+
+
+class Brand(FileModel):
+    """The brand colours. Each carries text on white and white text on it, so each must reach 4.5:1 with white."""
+
+    primary: str = "#1d4e6b"  # links, buttons
+    dark: str = "#143a50"  # the header, headings
+    accent: str = "#b3471d"  # highlights, tags
+
+    @field_validator("primary", "dark", "accent")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not _HEX.match(value):
+            raise ValueError('give a colour as "#rrggbb"')
+        ratio = contrast(value, "#ffffff")
+        if ratio < AA_TEXT:
+            raise ValueError(
+                f"{value} on white has a contrast of {ratio:.2f}:1; WCAG AA needs {AA_TEXT}:1 (choose a darker shade)"
+            )
+        return value.lower()
+
+
+class Service(FileModel):
+    """A line of business, shown on the home page; `interest` preselects it on the Request Info form."""
+
+    name: Text
+    summary: Text
+    icon: Literal["car", "home", "briefcase", "people", "heart", "question", "shield", "chart"] = "shield"
+    interest: Slug | None = None
+
+
+class Feedback(FileModel):
+    """Where "Was this information helpful?" is shown, by page kind."""
+
+    home: bool = False
+    offices: bool = False
+    office: bool = True
+    careers: bool = False
+    job: bool = False
+    insights: bool = False
+    article: bool = True
+    customer_care: bool = True
+    page: bool = True
+
+    def shown_on(self, kind: str) -> bool:
+        return bool(getattr(self, kind, False))
+
+
+class Careers(FileModel):
+    """Site rules for job postings."""
+
+    intro: Annotated[str, Field(max_length=500)] = ""  # one or two sentences under the careers page's heading
+    # EU pay transparency (Directive 2023/970) and several US states require the pay range in every posting.
+    salary_required: bool = False
+
+
+_SECURITY_CONTACT = re.compile(r"^(mailto:[^@\s]+@[^@\s]+|https://\S+|tel:\+?[0-9 ()-]+)$")
+
+
+class SecurityTxt(FileModel):
+    """`/.well-known/security.txt` (RFC 9116): where to report a vulnerability, and until when that holds."""
+
+    contact: Annotated[list[str], Field(min_length=1)]
+    expires: AwareDatetime
+    policy: HttpUrl | None = None
+    acknowledgments: HttpUrl | None = None
+    preferred_languages: Annotated[
+        str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*(, ?[a-z]{2,3}(-[A-Za-z0-9]+)*)*$")
+    ] = "en"
+
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _SECURITY_CONTACT.match(item):
+                raise ValueError(f"{item!r}: use mailto:, https:// or tel: addresses")
+        return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as America/Chicago") from None
+    return value
+
+
+def _locale(value: str) -> str:
+    try:
+        babel.Locale.parse(value)
+    except (ValueError, babel.UnknownLocaleError):
+        raise ValueError(f"{value!r} is not a locale such as en_US") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+LocaleName = Annotated[str, AfterValidator(_locale)]
+
+
 class CustomerCare(FileModel):
     phone: Text
     email: EmailStr
     text: str
     hours: Hours
+    special_hours: list[SpecialHours] = []
 
 
 class Choice(FileModel):
@@ -135,7 +332,9 @@ class Category(FileModel):
 
 
 class Home(FileModel):
+    heading: Annotated[str, Field(max_length=200)] = ""  # the home page's H1; the tagline when empty
     intro: str = ""
+    hero: Picture | None = None
 
 
 class SiteFile(FileModel):
@@ -152,6 +351,29 @@ class SiteFile(FileModel):
     categories: list[Category] = []
     comments_close_after_days: Annotated[int, Field(ge=0)] = 60
     home: Home = Home()
+    logo: Logo | None = None
+    brand: Brand = Brand()
+    business_type: Literal[BUSINESS_TYPES] = "LocalBusiness"  # type: ignore[valid-type]
+    locale: LocaleName = "en_US"
+    timezone: TimeZone = "UTC"
+    services: list[Service] = []
+    feedback: Feedback = Feedback()
+    careers: Careers = Careers()
+    security_txt: SecurityTxt | None = None
+
+    @model_validator(mode="after")
+    def _services_name_interests(self) -> SiteFile:
+        known = {i.slug for i in self.interests}
+        for i, service in enumerate(self.services):
+            if service.interest and service.interest not in known:
+                raise ValueError(f"services.{i}.interest: {service.interest!r} is not one of the interests")
+        return self
+
+
+class Person(FileModel):
+    name: Text
+    role: Text
+    photo: Picture | None = None
 
 
 class OfficeFile(FileModel):
@@ -163,7 +385,13 @@ class OfficeFile(FileModel):
     email: EmailStr
     geo: Geo
     hours: Hours
+    special_hours: list[SpecialHours] = []
+    timezone: TimeZone | None = None  # the site's when not given
+    locale: LocaleName | None = None  # the site's when not given
+    photo: Picture | None = None
+    team: list[Person] = []
     summary: str = ""
+    updated: dt.date | None = None  # the sitemap's lastmod
 
 
 class Salary(FileModel):
@@ -183,11 +411,27 @@ class JobFile(FileModel):
     valid_through: dt.date
     salary: Salary | None = None
     summary: str = ""
+    # Where the work is done: at the office, partly at home (hybrid), or from anywhere in `remote_countries`.
+    workplace: Literal["onsite", "hybrid", "remote"] = "onsite"
+    remote_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = []  # the office's country when empty
+    updated: dt.date | None = None
 
 
 class Cover(FileModel):
+    """An article's cover: a content picture (`images/...`), or a URL this site serves as it is (`/static/...`)."""
+
     src: Text
     alt: Text
+
+    @field_validator("src")
+    @classmethod
+    def _src(cls, value: str) -> str:
+        return value if value.startswith("/") else _content_path(value, PICTURE_SUFFIXES)
+
+    @property
+    def picture(self) -> Picture | None:
+        """The cover as a content picture (None for a URL given as it is)."""
+        return None if self.src.startswith("/") else Picture(src=self.src, alt=self.alt)
 
 
 class CategoriesFile(FileModel):
@@ -205,15 +449,40 @@ class PostFile(FileModel):
     summary: Text
     cover: Cover | None = None
     comments_close_after_days: Annotated[int, Field(ge=0)] | None = None
+    updated: dt.date | None = None
+
+
+class PageFile(FileModel):
+    """`pages/*.md`: a page of its own at `/{slug}` (privacy policy, accessibility statement, about)."""
+
+    title: Text
+    slug: Slug
+    summary: Text
+    updated: dt.date | None = None
+    # The privacy policy names the version that the forms' consent refers to (site.yaml privacy_policy_version).
+    policy_version: Text | None = None
+
+    @field_validator("slug")
+    @classmethod
+    def _free(cls, value: str) -> str:
+        if value in RESERVED_PAGE_SLUGS:
+            raise ValueError(f"/{value} belongs to the site itself; choose another slug")
+        return value
 
 
 @dataclass(frozen=True)
 class Office:
     meta: OfficeFile
     html: str
+    timezone: str  # the office's, else the site's
+    locale: str
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.meta, name)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True)
@@ -249,6 +518,23 @@ class Post:
 
 
 @dataclass(frozen=True)
+class Page:
+    meta: PageFile
+    html: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.meta, name)
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """A picture file the content names: where it is, and a hash of its bytes (the served URLs carry it)."""
+
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Content:
     site: SiteFile
     offices: tuple[Office, ...]
@@ -256,6 +542,17 @@ class Content:
     posts: tuple[Post, ...]  # newest first
     version: str  # a hash of every file: changes when any content changes
     root: Path
+    pages: tuple[Page, ...] = ()
+    images: dict[str, ImageFile] = field(default_factory=dict)  # by `src`, every picture the content names
+
+    def page(self, slug: str) -> Page | None:
+        return next((p for p in self.pages if p.slug == slug), None)
+
+    @property
+    def privacy_page(self) -> Page | None:
+        """The page whose `policy_version` is the one the forms' consent names."""
+        version = self.site.privacy_policy_version
+        return next((p for p in self.pages if p.policy_version == version), None)
 
     def office(self, slug: str) -> Office | None:
         return next((o for o in self.offices if o.slug == slug), None)

@@ -24,6 +24,13 @@ every temporary file closed. The parsed form is also kept on
 `request.state.form_data`, so the view can close its files on every path
 (`await close(request)`).
 
+**A file over its size limit is not an error of the whole body.** With `max_file_size`, a file part stops
+being kept once it passes the limit (its bytes are read off the wire and dropped), the parser goes on to
+the text fields after it, and `oversized(request)` names the file fields that were too large. The view can
+then answer with the form, the error beside the file field and everything else the person typed kept,
+instead of a bare 413 that loses all of it. The transport cap (`bodylimit.py`) still cuts off bodies far
+beyond any honest file.
+
 It lives in the guard, below both the public forms (`intake/`) and the staff pages, because both read
 forms and neither should depend on the other for it.
 """
@@ -56,11 +63,30 @@ class IncompleteMultipart(HTTPException):
 
 
 class _CompleteMultiPartParser(MultiPartParser):
-    """Starlette's parser, plus a note of whether the closing boundary was seen."""
+    """Starlette's parser, plus a note of whether the closing boundary was seen, and capped file parts."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_file_size: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reached_end = False
+        self.max_file_size = max_file_size
+        self.oversized: set[str] = set()
+        self._file_bytes = 0
+
+    def on_part_begin(self) -> None:
+        super().on_part_begin()
+        self._file_bytes = 0
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current_part.file is None or self.max_file_size is None:
+            super().on_part_data(data, start, end)
+            return
+        # A file part: keep at most one byte past the limit (enough to know it is too large), drop the rest.
+        room = self.max_file_size + 1 - self._file_bytes
+        self._file_bytes += end - start
+        if self._file_bytes > self.max_file_size:
+            self.oversized.add(self._current_part.field_name)
+        if room > 0:
+            super().on_part_data(data, start, min(end, start + room))
 
     def on_end(self) -> None:
         super().on_end()
@@ -84,8 +110,12 @@ async def read_form(
     max_fields: int = MAX_FIELDS,
     max_part_size: int = MAX_TEXT_PART,
     max_urlencoded: int = MAX_URLENCODED,
+    max_file_size: int | None = None,
 ) -> Fields:
-    """The body as {name: [values]}; 400 for anything malformed, incomplete or over the limits, 415 otherwise."""
+    """The body as {name: [values]}; 400 for anything malformed, incomplete or over the limits, 415 otherwise.
+
+    `max_file_size`: file parts past it are cut short and named by `oversized(request)`, not refused.
+    """
     content_type, _ = parse_options_header(request.headers.get("content-type"))
     if content_type == b"application/x-www-form-urlencoded":
         body = await request.body()
@@ -108,16 +138,28 @@ async def read_form(
     try:
         async with aclosing(request.stream()) as stream:
             parser = _CompleteMultiPartParser(
-                request.headers, stream, max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
+                request.headers,
+                stream,
+                max_files=max_files,
+                max_fields=max_fields,
+                max_part_size=max_part_size,
+                max_file_size=max_file_size,
             )
             form = await parser.parse()
     except MultiPartException as exc:
         raise HTTPException(400, exc.message) from None
     request.state.form_data = form
+    request.state.oversized_files = frozenset(parser.oversized)
     return {
         key.replace("\x00", ""): [v.replace("\x00", "") if isinstance(v, str) else v for v in form.getlist(key)]
         for key in form
     }
+
+
+def oversized(request: Request) -> frozenset[str]:
+    """The file fields of this request's form that were larger than `max_file_size` (and so cut short)."""
+    found: frozenset[str] = getattr(request.state, "oversized_files", frozenset())
+    return found
 
 
 def first(raw: Mapping[str, Any], name: str) -> str:

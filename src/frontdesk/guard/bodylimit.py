@@ -21,9 +21,17 @@ count passes the limit, without buffering what follows:
 Both answers carry `Connection: close`: the rest of the body is never read,
 so the connection cannot be reused for another request.
 
-The limit depends on the path: `limits` is a list of (regex, bytes) tried in
-order, falling back to `default_limit`. Frontdesk uses 64 KiB for plain forms
-and 11 MiB for `/careers/{slug}/apply` (a 10 MiB résumé plus the form).
+The limit depends on the path: `limits` is a list of (regex, bytes, message)
+tried in order, falling back to `default_limit`. Frontdesk uses 64 KiB for
+plain forms and `APPLY_LIMIT` for `/careers/{slug}/apply`.
+
+The résumé limit itself is one number, `records.sniff.MAX_BYTES` (10 MB), and
+it is the only one a person ever reads: the form's hint, the error beside the
+résumé field and this 413 all say it. A résumé over it is not refused here: the
+form reader (`bodies.py`) cuts the file short and keeps reading the other fields,
+so the applicant gets the form back with everything typed kept. `APPLY_LIMIT`
+sits well above the résumé limit only so that a body far beyond any honest file
+is still cut off without being read; its 413 names the résumé limit too.
 """
 
 from __future__ import annotations
@@ -40,14 +48,23 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from frontdesk.records.sniff import MAX_BYTES as MAX_RESUME_BYTES
+from frontdesk.records.sniff import size_text
+
 log = logging.getLogger("frontdesk.bodylimit")
 
 KiB = 1024
 MiB = 1024 * KiB
 FORM_LIMIT = 64 * KiB
-APPLY_LIMIT = 11 * MiB
+# The transport cap for applications: three résumés' worth plus the form, so that an over-limit résumé
+# (a 12 MB or 25 MB scan) still reaches the view and comes back as the form with an error beside it.
+APPLY_LIMIT = 3 * MAX_RESUME_BYTES + 2 * MiB
+APPLY_TOO_LARGE = (
+    f"Your résumé must be {size_text(MAX_RESUME_BYTES)} or smaller. Please go back to the form, choose a smaller "
+    "file (saving it as a PDF usually makes it much smaller) and send the form again."
+)
 # Paths whose bodies may be larger than a plain form: the job application carries a résumé.
-PATH_LIMITS: tuple[tuple[str, int], ...] = ((r"/careers/[^/]+/apply/?", APPLY_LIMIT),)
+PATH_LIMITS: tuple[tuple[str, int, str], ...] = ((r"/careers/[^/]+/apply/?", APPLY_LIMIT, APPLY_TOO_LARGE),)
 
 CLOSE = {"Connection": "close"}
 RATE_GRACE = 10.0  # seconds before the minimum rate applies: a slow start (TLS, a phone waking up) is fine
@@ -58,8 +75,9 @@ ErrorRenderer = Callable[[Request, Exception], Awaitable[Response]]
 class RequestBodyTooLarge(HTTPException):
     """The request body (declared or counted) is larger than this path accepts."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"What you sent is larger than we accept (at most {_human(limit)}).", headers=CLOSE)
+    def __init__(self, limit: int, message: str = "") -> None:
+        text = message or f"What you sent is larger than we accept (at most {_human(limit)})."
+        super().__init__(413, text, headers=CLOSE)
 
 
 class RequestBodyTimeout(HTTPException):
@@ -101,7 +119,7 @@ class BodyLimitMiddleware:
         app: ASGIApp,
         *,
         default_limit: int = FORM_LIMIT,
-        limits: Sequence[tuple[str, int]] = PATH_LIMITS,
+        limits: Sequence[tuple[str, int, str]] = PATH_LIMITS,
         idle_timeout: float = 15.0,
         total_timeout: float = 300.0,
         min_rate: float = 0.0,
@@ -109,32 +127,35 @@ class BodyLimitMiddleware:
     ) -> None:
         self.app = app
         self.default_limit = default_limit
-        self.limits = [(re.compile(pattern), size) for pattern, size in limits]
+        self.limits = [(re.compile(pattern), size, message) for pattern, size, message in limits]
         self.idle_timeout = idle_timeout
         self.total_timeout = total_timeout
         self.min_rate = min_rate
         self.render_error = render_error
 
     def limit_for(self, path: str) -> int:
-        for pattern, size in self.limits:
+        return self._limit(path)[0]
+
+    def _limit(self, path: str) -> tuple[int, str]:
+        for pattern, size, message in self.limits:
             if pattern.fullmatch(path):
-                return size
-        return self.default_limit
+                return size, message
+        return self.default_limit, ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        limit, message = self._limit(scope["path"])
         try:
             declared = declared_length(Headers(scope=scope))
             if declared is not None and declared > limit:
-                raise RequestBodyTooLarge(limit)
+                raise RequestBodyTooLarge(limit, message)
         except HTTPException as exc:
             await self._answer(scope, receive, send, exc)
             return
 
-        guard = _BodyGuard(receive, limit, self.idle_timeout, self.total_timeout, self.min_rate)
+        guard = _BodyGuard(receive, limit, self.idle_timeout, self.total_timeout, self.min_rate, message=message)
         response_started = False
 
         async def tracking_send(message: Message) -> None:
@@ -165,9 +186,12 @@ class BodyLimitMiddleware:
 class _BodyGuard:
     """Wraps `receive`: counts body bytes and times out stalls, until the body is complete."""
 
-    def __init__(self, receive: Receive, limit: int, idle: float, total: float, min_rate: float = 0.0) -> None:
+    def __init__(
+        self, receive: Receive, limit: int, idle: float, total: float, min_rate: float = 0.0, *, message: str = ""
+    ) -> None:
         self._receive = receive
         self.limit = limit
+        self.message = message
         self.idle = idle
         self.started = time.monotonic()
         self.deadline = self.started + total
@@ -194,7 +218,7 @@ class _BodyGuard:
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             if self.received > self.limit:
-                self.failure = RequestBodyTooLarge(self.limit)
+                self.failure = RequestBodyTooLarge(self.limit, self.message)
                 raise self.failure
             elapsed = time.monotonic() - self.started
             more = message.get("more_body", False)

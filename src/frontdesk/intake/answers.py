@@ -24,9 +24,17 @@ from frontdesk.public.rendering import render
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def invalid(request: Request, template: str, context: dict[str, Any], errors: dict[str, str]) -> Response:
+def invalid(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """422: the form with each error beside its field; `extra` goes into the JSON answer (a held résumé's token)."""
     if web.wants_json(request):
-        return JSONResponse({"ok": False, "errors": errors}, status_code=422, headers=NO_STORE)
+        return JSONResponse({"ok": False, "errors": errors, **(extra or {})}, status_code=422, headers=NO_STORE)
     return render(request, template, {**context, "errors": errors}, status_code=422)
 
 
@@ -53,12 +61,17 @@ def too_many(
 RETRY_UNAVAILABLE = 5  # seconds: about the database's lock timeout
 
 
-def unavailable(request: Request, template: str, context: dict[str, Any], *, note: str = "") -> Response:
-    """503: nothing was stored; the same form with what the person typed, and a request to send it again."""
+def unavailable(
+    request: Request, template: str, context: dict[str, Any], *, note: str = "", extra: dict[str, Any] | None = None
+) -> Response:
+    """503: nothing was stored; the same form with what the person typed, and a request to send it again.
+
+    `extra` goes into the JSON answer (a held résumé's token), as for `invalid`."""
     message = f"We could not save this just now, so nothing was sent. Please send it again in a moment. {note}"
     headers = {**NO_STORE, "Retry-After": str(RETRY_UNAVAILABLE)}
     if web.wants_json(request):
-        return JSONResponse({"ok": False, "error": message.strip()}, status_code=503, headers=headers)
+        body = {"ok": False, "error": message.strip(), **(extra or {})}
+        return JSONResponse(body, status_code=503, headers=headers)
     context = {"errors": {}, **context, "unavailable": message.strip()}
     return render(request, template, context, status_code=503, headers=headers)
 

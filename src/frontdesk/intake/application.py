@@ -4,10 +4,21 @@ The steps are those of every public form (see `request_info.py`), plus the résu
 from its bytes (`records/sniff.py`), it is written privately under the data dir before the transaction,
 and the transaction records it with the application. If the transaction does not commit, the file is
 removed again, so no orphan is left. The CRM gets a signed, expiring link to it (`delivery/files.py`).
+
+Nothing a person typed is lost on the way:
+
+- a résumé over the limit (`uploads.LIMIT_TEXT`) comes back as the form, with the error beside the
+  résumé field and every other field kept (the form reader cuts the file short and reads on);
+- a résumé that passed its checks, in an application that failed on another field (or that the database
+  could not take: 503), is held for an hour behind a signed token (`uploads.hold`), so the next try does
+  not ask for it again (WCAG 2.2 3.3.7);
+- JSON answers (site.js) carry the same errors, the held résumé's token and name, and on success the same
+  words as the thank-you page (`thanks_message`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -44,8 +55,32 @@ def _open_job(request: Request) -> Job:
     return job
 
 
-def _context(job: Job, values: dict[str, Any]) -> dict[str, Any]:
-    return {"title": f"Apply: {job.title}", "job": job, "values": values, "errors": {}, "robots": "noindex"}
+def _context(job: Job, values: dict[str, Any], kept: uploads.Held | None = None) -> dict[str, Any]:
+    return {
+        "title": f"Apply: {job.title}",
+        "job": job,
+        "values": values,
+        "errors": {},
+        "robots": "noindex",
+        "held": kept,
+        "resume_limit": uploads.LIMIT_TEXT,
+        "resume_max_bytes": uploads.MAX_RESUME_BYTES,
+    }
+
+
+def thanks_message(job: Job) -> str:
+    """What the thank-you page says, word for word: the JSON answer (site.js) shows the same."""
+    return (
+        f"We have received your application for {job.title}. Our hiring team reads every application "
+        "and will contact you by email."
+    )
+
+
+def _held_fields(kept: uploads.Held | None) -> dict[str, Any]:
+    """What a JSON answer tells site.js about a held résumé, so that it can say so beside the field."""
+    if kept is None:
+        return {}
+    return {"resume_token": kept.token, "resume_name": kept.filename}
 
 
 async def form(request: Request) -> Response:
@@ -69,40 +104,68 @@ async def submit(request: Request) -> Response:
 
 async def _apply(request: Request) -> Response:
     found = web.services(request)
-    retry_after = await found.limiter.hit(request, "apply")
-    job = _open_job(request)
-    raw = await bodies.read_form(request, max_files=1)
-    files = raw.pop("resume", [])
-    clean, errors, values = models.validate(models.Application, raw)
-    if retry_after is not None:
-        note = "What you typed is kept below; please choose your résumé file again."
-        return too_many(request, TEMPLATE, {**_context(job, values), "errors": errors}, retry_after, note=note)
-    upload = files[0] if len(files) == 1 and isinstance(files[0], UploadFile) else None
-    data, kind = b"", ""
-    if upload is None or not upload.filename:
-        errors.setdefault("resume", f"Attach your résumé ({uploads.ACCEPTED}, up to 10 MB).")
-    else:
-        data = await upload.read(uploads.MAX_RESUME_BYTES + 1)
-        try:
-            kind = await uploads.inspect(data)
-        except uploads.UploadRejected as exc:
-            errors.setdefault("resume", str(exc))
-    if errors or clean is None or upload is None:
-        if upload is not None and upload.filename and "resume" not in errors:
-            errors["resume"] = (
-                "Your file was fine, but please choose it again: browsers cannot keep a file between tries."
-            )
-        return invalid(request, TEMPLATE, _context(job, values), errors)
-
     settings = found.settings
     now = found.clock()
+    retry_after = await found.limiter.hit(request, "apply")
+    job = _open_job(request)
+    raw = await bodies.read_form(request, max_files=1, max_file_size=uploads.MAX_RESUME_BYTES)
+    files = raw.pop("resume", [])
+    token = bodies.first(raw, "resume_token")
+    clean, errors, values = models.validate(models.Application, raw)
+    upload = files[0] if len(files) == 1 and isinstance(files[0], UploadFile) and files[0].filename else None
+    kept = uploads.held(settings, token, job.slug, now) if token else None
+    # (bytes, the applicant's file name, the type found in the bytes) once a résumé passed its checks
+    resume: tuple[bytes, str, str] | None = None
+    if "resume" in bodies.oversized(request):
+        errors["resume"] = uploads.too_large_message()
+    elif upload is not None:
+        data = await upload.read(uploads.MAX_RESUME_BYTES + 1)
+        try:
+            resume = (data, upload.filename or "", await uploads.inspect(data))
+        except uploads.UploadRejected as exc:
+            errors.setdefault("resume", str(exc))
+    elif kept is not None:
+        try:  # held only after it passed; read again, as any file is before it is stored
+            resume = (kept.data, kept.filename, await uploads.inspect(kept.data))
+        except uploads.UploadRejected as exc:
+            errors.setdefault("resume", str(exc))
+    elif token:
+        errors.setdefault("resume", "We keep a résumé for one hour only. Please choose your file again.")
+    else:
+        errors.setdefault("resume", f"Attach your résumé ({uploads.ACCEPTED}, up to {uploads.LIMIT_TEXT}).")
+
+    if retry_after is not None or errors or clean is None or resume is None:
+        # Hold a résumé that passed, so the next try need not choose it again; a new file replaces a held one.
+        if resume is not None and upload is not None:
+            if kept is not None:
+                uploads.release(settings, kept)
+            kept = uploads.hold(settings, resume[0], resume[1], job.slug, now)
+        context = _context(job, values, kept)
+        if retry_after is not None:
+            note = "What you typed is kept below" + (", and so is your résumé." if kept else ".")
+            return too_many(request, TEMPLATE, {**context, "errors": errors}, retry_after, note=note)
+        return invalid(request, TEMPLATE, context, errors, extra=_held_fields(kept))
+
+    data, filename, kind = resume
+    assert clean is not None
     spam_reason = await spam.check(request, raw, now, settings=settings, turnstile=found.turnstile)
-    again = "Your résumé was not kept: please choose it again."
+
+    def not_stored() -> Response:
+        """503 with the form kept, and the résumé held too when it can still be written (a full disk cannot)."""
+        nonlocal kept
+        if kept is None and upload is not None:
+            with contextlib.suppress(OSError):
+                kept = uploads.hold(settings, data, filename, job.slug, now)
+        note = "What you typed is kept below"
+        note += ", and so is your résumé." if kept else "; please choose your résumé again."
+        context = _context(job, values, kept)
+        return unavailable(request, TEMPLATE, context, note=note, extra=_held_fields(kept))
+
     try:
-        stored = uploads.store(settings, data, upload.filename or "", kind)
+        stored = uploads.store(settings, data, filename, kind)
     except uploads.UploadNotStored as exc:
         log.warning("application not stored: the upload could not be written (%s)", exc)
-        return unavailable(request, TEMPLATE, _context(job, values), note=again)
+        return not_stored()
 
     async def record_upload(conn: AsyncConnection, submission_id: str) -> dict[str, Any]:
         await conn.execute(
@@ -144,12 +207,14 @@ async def _apply(request: Request) -> Response:
     except DatabaseUnavailable as exc:
         uploads.discard(settings, stored)  # the transaction did not commit: leave no orphan file
         log.warning("application not stored: %s", exc)
-        return unavailable(request, TEMPLATE, _context(job, values), note=again)
+        return not_stored()
     except BaseException:
         uploads.discard(settings, stored)
         raise
+    if kept is not None:
+        uploads.release(settings, kept)
     log.info("application accepted submission=%s job=%s spam=%s", accepted.submission_id, job.slug, accepted.spam)
-    return success(request, f"/careers/{job.slug}/apply/thanks", "Thank you for applying. We have your application.")
+    return success(request, f"/careers/{job.slug}/apply/thanks", thanks_message(job), title="Application received")
 
 
 async def thanks(request: Request) -> Response:
@@ -159,7 +224,13 @@ async def thanks(request: Request) -> Response:
     return render(
         request,
         "forms/thanks.html",
-        {"title": "Application received", "kind": "application", "job": job, "robots": "noindex"},
+        {
+            "title": "Application received",
+            "kind": "application",
+            "job": job,
+            "message": thanks_message(job),
+            "robots": "noindex",
+        },
     )
 
 

@@ -77,7 +77,8 @@ def _mark_pending(request: Request, response: Response, slug: str) -> None:
 
 
 def _comment_item(request: Request, shown: comments.Shown) -> str:
-    html: str = web.services(request).templates.get_template("insights/_comment.html").render(comment=shown)
+    template = web.services(request).templates.get_template("insights/_comment.html")
+    html: str = template.render(comment=shown, content=web.content(request))
     return html
 
 

@@ -1,4 +1,4 @@
-"""`POST /feedback`: "Was this information helpful?", on every content page.
+"""`POST /feedback`: "Was this information helpful?", on the content pages whose kind site.yaml names.
 
 One vote per visitor per page (the visitor cookie, `web.visitor_id`); a second vote replaces the first,
 and the daily counters move with it, in the vote's own transaction (`records/votes.py`). A "no" without a
@@ -22,7 +22,7 @@ from frontdesk.guard import spam
 from frontdesk.guard.bodies import read_form
 from frontdesk.intake import models
 from frontdesk.intake.answers import invalid, success, too_many, unavailable
-from frontdesk.public.crawlers import sitemap_paths
+from frontdesk.public.crawlers import feedback_paths
 from frontdesk.records import submissions, votes
 
 log = logging.getLogger("frontdesk.forms")
@@ -31,8 +31,8 @@ TEMPLATE = "forms/feedback.html"
 
 
 def feedback_pages(request: Request) -> set[str]:
-    """The pages that take a vote: those the sitemap lists, except the Request Info form."""
-    return {p for p in sitemap_paths(web.content(request), web.today(request)) if p != "/request-info"}
+    """The pages that take a vote: those the sitemap lists whose kind shows the question (site.yaml `feedback`)."""
+    return feedback_paths(web.content(request), web.today(request))
 
 
 async def submit(request: Request) -> Response:

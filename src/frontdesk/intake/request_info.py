@@ -37,6 +37,9 @@ log = logging.getLogger("frontdesk.forms")
 TEMPLATE = "forms/request_info.html"
 
 
+THANKS = "We have received your request. We will be in touch within one business day."
+
+
 def _context(content: Content, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": "Request information",
@@ -49,20 +52,24 @@ def _context(content: Content, values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def form(request: Request) -> Response:
-    """The empty form, from the page cache: `?office=` preselects an office we have.
+    """The empty form, from the page cache: `?office=` preselects an office we have, `?interest=` an interest.
 
     The page it was sent from is not rendered here: that comes from the visitor's Referer, and the cached
     bytes go to every visitor. site.js fills the hidden `page` field from `document.referrer` instead.
     """
+    snapshot = web.content(request)
     office = request.query_params.get("office", "")
-    if web.content(request).office(office) is None:
+    if snapshot.office(office) is None:
         office = ""
+    interest = request.query_params.get("interest", "")
+    if interest not in {i.slug for i in snapshot.site.interests}:
+        interest = ""
 
     def build(env: PageEnv) -> Rendered:
-        values = {"page": "", "office": office}
+        values = {"page": "", "office": office, "interest": interest}
         return env.render(TEMPLATE, _context(env.content, values), "/request-info")
 
-    return cached(request, ("request-info", office), build)
+    return cached(request, ("request-info", office, interest), build)
 
 
 async def submit(request: Request) -> Response:
@@ -100,11 +107,12 @@ async def submit(request: Request) -> Response:
         log.warning("lead not stored: %s", exc)
         return unavailable(request, TEMPLATE, _context(content, values))
     log.info("lead accepted submission=%s spam=%s", accepted.submission_id, accepted.spam)
-    return success(request, "/request-info/thanks", "Thank you. We will be in touch within one business day.")
+    return success(request, "/request-info/thanks", THANKS, title="Thank you")
 
 
 async def thanks(request: Request) -> Response:
-    return render(request, "forms/thanks.html", {"title": "Thank you", "kind": "lead", "robots": "noindex"})
+    context = {"title": "Thank you", "kind": "lead", "message": THANKS, "robots": "noindex"}
+    return render(request, "forms/thanks.html", context)
 
 
 routes = [

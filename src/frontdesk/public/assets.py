@@ -8,6 +8,10 @@ changes whenever the bytes do, browsers and CDNs may keep a file for a year
 Templates call `static("css/site.css")` to get the current URL. A request for
 an old or unhashed name is still served (so a page cached elsewhere keeps its
 styles), but with a short cache lifetime.
+
+`themed(name, extra)` is a static file with text appended (the site's stylesheet with the brand colours
+of the content, see `pictures.py`), served the same way under a hash of the combined bytes. The few most
+recent combinations are kept, so a content reload that changes a colour changes the URL too.
 """
 
 from __future__ import annotations
@@ -32,25 +36,44 @@ class Asset:
     url: str
 
 
+def _asset(name: str, body: bytes) -> Asset:
+    digest = hashlib.sha256(body).hexdigest()[:12]
+    stem, dot, ext = name.rpartition(".")
+    url = f"/static/{stem}.{digest}.{ext}" if dot else f"/static/{name}.{digest}"
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if media_type.startswith("text/") or media_type in {"application/javascript", "image/svg+xml"}:
+        media_type += "; charset=utf-8"
+    return Asset(body, media_type, digest, url)
+
+
+THEMED_KEPT = 8  # combinations of a file and appended text kept at once (content reloads make new ones)
+
+
 class Assets:
     def __init__(self, root: Path) -> None:
         self.by_name: dict[str, Asset] = {}
         self.by_url: dict[str, Asset] = {}
+        self._themed: dict[tuple[str, str], Asset] = {}
         for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
             name = path.relative_to(root).as_posix()
-            body = path.read_bytes()
-            digest = hashlib.sha256(body).hexdigest()[:12]
-            stem, dot, ext = name.rpartition(".")
-            url = f"/static/{stem}.{digest}.{ext}" if dot else f"/static/{name}.{digest}"
-            media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            if media_type.startswith("text/") or media_type in {"application/javascript", "image/svg+xml"}:
-                media_type += "; charset=utf-8"
-            asset = Asset(body, media_type, digest, url)
+            asset = _asset(name, path.read_bytes())
             self.by_name[name] = asset
-            self.by_url[url] = asset
+            self.by_url[asset.url] = asset
 
     def url(self, name: str) -> str:
         return self.by_name[name].url
+
+    def themed(self, name: str, extra: str) -> str:
+        """The URL of static file `name` with `extra` appended, served like any static file."""
+        found = self._themed.get((name, extra))
+        if found is None:
+            found = _asset(name, self.by_name[name].body + extra.encode())
+            if len(self._themed) >= THEMED_KEPT:
+                oldest = next(iter(self._themed))
+                self.by_url.pop(self._themed.pop(oldest).url, None)
+            self._themed[(name, extra)] = found
+            self.by_url[found.url] = found
+        return found.url
 
     async def serve(self, request: Request) -> Response:
         path = request.url.path

@@ -166,7 +166,7 @@ def _job(env: PageEnv, *, slug: str) -> Rendered:
         "job": found,
         "title": found.title,
         "description": found.summary or f"{found.title} at {snapshot.site.name}",
-        "jsonld": jsonld.to_script(jsonld.job_posting(found, snapshot, base + path, base + "/")),
+        "jsonld": jsonld.to_script(jsonld.job_posting(found, snapshot, base + path, base, env.media)),
     }
     return env.render("pages/job.html", context, path)
 

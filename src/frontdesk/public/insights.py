@@ -42,8 +42,10 @@ from starlette.routing import Route
 
 from frontdesk import web
 from frontdesk.content import Category, Content, Post
+from frontdesk.media import ImageLibrary
 from frontdesk.pagecache import Rendered
 from frontdesk.public import atom, jsonld
+from frontdesk.public.kinds import takes_feedback
 from frontdesk.public.rendering import PageEnv, cached
 from frontdesk.records import comments
 
@@ -114,8 +116,8 @@ def _listing(env: PageEnv, *, category_slug: str, number: int) -> Rendered:
         "page": page,
         "page_url": lambda n: _page_url(path, n),
         "canonical": env.public_url + _page_url(path, page.number),
-        # "Was this information helpful?" on listings that the sitemap knows (categories with articles).
-        "feedback_page": path if posts else None,
+        # "Was this information helpful?" (where site.yaml shows it on lists) on listings the sitemap knows.
+        "feedback_page": path if posts and takes_feedback(content, path) else None,
     }
     return env.render("insights/index.html", context, path)
 
@@ -128,7 +130,12 @@ def post_or_404(request: Request) -> Post:
 
 
 def article_context(
-    content: Content, post: Post, day: dt.date, shown: Sequence[comments.Shown], public_url: str
+    content: Content,
+    post: Post,
+    day: dt.date,
+    shown: Sequence[comments.Shown],
+    public_url: str,
+    media: ImageLibrary,
 ) -> dict[str, Any]:
     """Everything the article template needs, with an empty comment form (the 422 view fills it in)."""
     older, newer = neighbours(content.posts, post.slug)
@@ -140,8 +147,9 @@ def article_context(
         "description": post.summary,
         "og_type": "article",
         "canonical": url,
-        "feedback_page": f"/insights/{post.slug}",
-        "jsonld": jsonld.to_script(jsonld.article(post, content, url)),
+        "feedback_page": f"/insights/{post.slug}" if takes_feedback(content, f"/insights/{post.slug}") else None,
+        "jsonld": jsonld.to_script(jsonld.article(post, content, url, public_url, media)),
+        "og_picture": post.cover.picture if post.cover else None,
         "previous": older,
         "next": newer,
         "comments": shown,
@@ -161,8 +169,10 @@ async def approved_comments(request: Request, post: Post) -> list[comments.Shown
 async def article_context_for(request: Request, post: Post) -> dict[str, Any]:
     """The article's context for a per-request render (the comment form re-rendered with errors)."""
     shown = await approved_comments(request, post)
-    public_url = web.services(request).settings.public_url
-    return article_context(web.content(request), post, web.today(request), shown, public_url)
+    found = web.services(request)
+    return article_context(
+        web.content(request), post, web.today(request), shown, found.settings.public_url, found.media
+    )
 
 
 async def article(request: Request) -> Response:
@@ -176,7 +186,7 @@ async def article(request: Request) -> Response:
 def _article(env: PageEnv, *, slug: str, shown: Sequence[comments.Shown]) -> Rendered:
     post = env.content.post(slug)
     assert post is not None  # the view checked
-    context = article_context(env.content, post, env.day, shown, env.public_url)
+    context = article_context(env.content, post, env.day, shown, env.public_url, env.media)
     return env.render("insights/article.html", context, f"/insights/{slug}")
 
 

@@ -4,6 +4,14 @@ Each builder returns a plain dict; `to_script` serializes it so that it can sit
 safely inside `<script type="application/ld+json">` (a `</script>` in a title
 cannot close the block early). These are data blocks, not scripts, so the
 strict Content-Security-Policy does not need `'unsafe-inline'` for them.
+
+- LocalBusiness: the `@type` site.yaml names (`business_type`: InsuranceAgency, RealEstateAgent, ...), an
+  `@id` (the office page's URL with `#office`, so other data can point at it), and the office photo.
+- JobPosting: `validThrough` at the end of the closing day in the office's time zone, with its UTC
+  offset (a bare local time is ambiguous to a crawler); remote roles as `jobLocationType: TELECOMMUTE`
+  with `applicantLocationRequirements`, hybrid roles with both that and the office; the hiring
+  organization's logo.
+- Article: the cover picture's absolute URL.
 """
 
 from __future__ import annotations
@@ -14,7 +22,22 @@ from typing import Any
 from markupsafe import Markup
 
 from frontdesk.content import Content, Job, Office, Post
-from frontdesk.content.models import WEEKDAYS
+from frontdesk.content.models import WEEKDAYS, Picture
+from frontdesk.media import ImageLibrary
+from frontdesk.public.local import utc_offset
+
+
+def _image(media: ImageLibrary, content: Content, public_url: str, pic: Picture | None) -> str | None:
+    found = media.renditions(content).get(pic.src) if pic else None
+    return public_url + found.url(width=1200) if found else None
+
+
+def organization(content: Content, public_url: str, media: ImageLibrary) -> dict[str, Any]:
+    data: dict[str, Any] = {"@type": "Organization", "name": content.site.name, "url": public_url + "/"}
+    logo = media.renditions(content).get(content.site.logo.src) if content.site.logo else None
+    if logo:
+        data["logo"] = public_url + logo.url()
+    return data
 
 
 def to_script(data: dict[str, Any]) -> Markup:
@@ -35,7 +58,7 @@ def _address(office: Office) -> dict[str, Any]:
     }
 
 
-def local_business(office: Office, content: Content, url: str) -> dict[str, Any]:
+def local_business(office: Office, content: Content, url: str, public_url: str, media: ImageLibrary) -> dict[str, Any]:
     hours = []
     for day in WEEKDAYS:
         for opens, closes in office.hours.spans(day):
@@ -47,9 +70,10 @@ def local_business(office: Office, content: Content, url: str) -> dict[str, Any]
                     "closes": closes,
                 }
             )
-    return {
+    data: dict[str, Any] = {
         "@context": "https://schema.org",
-        "@type": "InsuranceAgency",
+        "@type": content.site.business_type,
+        "@id": f"{url}#office",
         "name": f"{content.site.name} – {office.name}",
         "url": url,
         "telephone": office.phone,
@@ -61,25 +85,54 @@ def local_business(office: Office, content: Content, url: str) -> dict[str, Any]
             "longitude": office.geo.longitude,
         },
         "openingHoursSpecification": hours,
-        "parentOrganization": {"@type": "Organization", "name": content.site.name},
+        "parentOrganization": organization(content, public_url, media),
     }
+    special = []
+    for day in office.special_hours:
+        # schema.org: closed all day is opens = closes = 00:00; valid for the one day.
+        for opens, closes in day.spans() or [("00:00", "00:00")]:
+            special.append(
+                {
+                    "@type": "OpeningHoursSpecification",
+                    "validFrom": day.date.isoformat(),
+                    "validThrough": day.date.isoformat(),
+                    "opens": opens,
+                    "closes": closes,
+                }
+            )
+    if special:
+        data["specialOpeningHoursSpecification"] = special
+    image = _image(media, content, public_url, office.photo)
+    if image:
+        data["image"] = image
+    elif content.site.logo and (logo := organization(content, public_url, media).get("logo")):
+        data["image"] = logo
+    return data
 
 
-def job_posting(job: Job, content: Content, url: str, public_url: str) -> dict[str, Any]:
+def job_posting(job: Job, content: Content, url: str, public_url: str, media: ImageLibrary) -> dict[str, Any]:
+    office = job.office
+    closes = f"{job.valid_through.isoformat()}T23:59:59{utc_offset(job.valid_through, office.timezone)}"
+    hiring = {**organization(content, public_url, media), "sameAs": public_url + "/"}
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "JobPosting",
         "title": job.title,
         "description": job.html,
         "datePosted": job.date_posted.isoformat(),
-        "validThrough": f"{job.valid_through.isoformat()}T23:59:59",
+        "validThrough": closes,
         "employmentType": job.employment_type,
-        "hiringOrganization": {"@type": "Organization", "name": content.site.name, "sameAs": public_url},
-        "jobLocation": {"@type": "Place", "address": _address(job.office)},
+        "hiringOrganization": hiring,
         "directApply": True,
         "url": url,
         "identifier": {"@type": "PropertyValue", "name": content.site.name, "value": job.slug},
     }
+    if job.workplace != "remote":
+        data["jobLocation"] = {"@type": "Place", "address": _address(office)}
+    if job.workplace != "onsite":
+        data["jobLocationType"] = "TELECOMMUTE"
+        countries = job.remote_countries or [office.address.country]
+        data["applicantLocationRequirements"] = [{"@type": "Country", "name": c} for c in countries]
     if job.salary:
         s = job.salary
         data["baseSalary"] = {
@@ -90,7 +143,7 @@ def job_posting(job: Job, content: Content, url: str, public_url: str) -> dict[s
     return data
 
 
-def article(post: Post, content: Content, url: str) -> dict[str, Any]:
+def article(post: Post, content: Content, url: str, public_url: str, media: ImageLibrary) -> dict[str, Any]:
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -98,10 +151,13 @@ def article(post: Post, content: Content, url: str) -> dict[str, Any]:
         "description": post.summary,
         "datePublished": post.date.isoformat(),
         "author": {"@type": "Person", "name": post.author},
-        "publisher": {"@type": "Organization", "name": content.site.name},
+        "publisher": organization(content, public_url, media),
         "mainEntityOfPage": url,
         "articleSection": [c.name for c in post.categories],
     }
+    if post.meta.updated:
+        data["dateModified"] = post.meta.updated.isoformat()
     if post.cover:
-        data["image"] = post.cover.src
+        picture = post.cover.picture
+        data["image"] = _image(media, content, public_url, picture) if picture else public_url + post.cover.src
     return data

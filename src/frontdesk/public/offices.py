@@ -1,7 +1,11 @@
-"""Offices: the list and each office's page, with its map, directions and LocalBusiness structured data.
+"""Offices: the list and each office's page, with its hours, map, directions and LocalBusiness structured data.
 
-The map is OpenStreetMap's embed (the one third party the CSP admits, in a frame); "Get directions"
-links to the visitor's own map app with the street address as the destination.
+The map is OpenStreetMap's embed, the one third party the CSP admits (in a frame), and it is **loaded
+only when the visitor asks**: the page carries a "Show the map" link to OpenStreetMap's own page, which
+site.js turns into the embedded frame on click. Before that click no request leaves for a third party;
+without JavaScript the link simply opens the map on openstreetmap.org. The address card with "Get
+directions" (the visitor's own map app, the street address as destination) is always on the page, so
+it is also the fallback when the embed cannot load.
 """
 
 from __future__ import annotations
@@ -27,6 +31,12 @@ def directions_url(office: Office) -> str:
     return "https://www.google.com/maps/dir/?" + urlencode(
         {"api": "1", "destination": f"{a.street}, {a.locality}, {a.region} {a.postal_code}"}
     )
+
+
+def map_page_url(office: Office) -> str:
+    """The map on openstreetmap.org: where "Show the map" goes without JavaScript."""
+    lat, lon = office.geo.latitude, office.geo.longitude
+    return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=17/{lat:.5f}/{lon:.5f}"
 
 
 def map_embed_url(office: Office) -> str:
@@ -62,8 +72,10 @@ def _office(env: PageEnv, *, slug: str) -> Rendered:
         "office": found,
         "title": found.name,
         "description": found.summary or f"{found.name}: {found.address.one_line}",
-        "jsonld": jsonld.to_script(jsonld.local_business(found, snapshot, url)),
+        "jsonld": jsonld.to_script(jsonld.local_business(found, snapshot, url, env.public_url, env.media)),
+        "og_picture": found.photo,
         "map_url": map_embed_url(found),
+        "map_page_url": map_page_url(found),
         "directions_url": directions_url(found),
         "jobs": [j for j in snapshot.open_jobs(env.day) if j.office.slug == found.slug],
     }

@@ -22,7 +22,7 @@ async def home(request: Request) -> Response:
 def _home(env: PageEnv) -> Rendered:
     content = env.content
     context = {
-        "jobs": content.open_jobs(env.day)[:4],
+        "jobs": content.open_jobs(env.day)[:3],
         "posts": content.posts[:3],
         "intro_html": render_markdown(content.site.home.intro),
     }

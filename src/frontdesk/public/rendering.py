@@ -7,7 +7,8 @@ never the request, so nothing about the visitor can reach the bytes that every v
 See `pagecache/` for encodings, ETags, slots and the fast path.
 
 The template contract for cached pages: templates never read `request`; they get `content`, `path`,
-`canonical`, `feedback_page` and `feedback_state`, and `form_token`, which a cached render sets to a slot
+`canonical`, `feedback_page` (the path, where the page's kind shows "Was this information helpful?",
+see `kinds.py`) and `feedback_state`, and `form_token`, which a cached render sets to a slot
 marker that is filled with a fresh time-trap token in every response. `render()` (error pages, forms with
 errors, thank-you pages) gives the same names real per-request values.
 
@@ -30,8 +31,11 @@ from starlette.types import Receive, Scope, Send
 from frontdesk import web
 from frontdesk.clock import Clock
 from frontdesk.content import Content
+from frontdesk.content.models import Picture
 from frontdesk.guard.spam import issue_token
+from frontdesk.media import ImageLibrary
 from frontdesk.pagecache import PUBLIC_CACHE, Page, PageCache, Rendered, Slots
+from frontdesk.public.kinds import takes_feedback
 from frontdesk.settings import Settings
 
 FORM_TOKEN = "form_token"  # noqa: S105 - the name of a slot, not a secret
@@ -53,10 +57,12 @@ def render(
 ) -> HTMLResponse:
     """Render a page in the site layout for this request. Public pages default to a CDN-friendly cache policy."""
     found = web.services(request)
-    ctx = {"content": web.content(request), "path": request.url.path, **context}
+    ctx = {"content": web.content(request), "path": request.url.path, "today": found.clock().date(), **context}
     ctx.setdefault("canonical", web.absolute(request, request.url.path))
-    # Content pages carry "Was this information helpful?"; forms carry a time-trap token (see guard/spam.py).
-    ctx.setdefault("feedback_page", request.url.path if status_code == 200 and template.startswith("pages/") else None)
+    # Content pages of the kinds site.yaml names carry "Was this information helpful?"; forms carry a time-trap
+    # token (see guard/spam.py).
+    path = request.url.path
+    ctx.setdefault("feedback_page", path if status_code == 200 and takes_feedback(ctx["content"], path) else None)
     ctx.setdefault("feedback_state", feedback_state(request))
     ctx.setdefault("form_token", issue_token(found.settings, found.clock()))
     html = found.templates.get_template(template).render(request=request, **ctx)
@@ -72,7 +78,8 @@ def register_slots(slots: Slots, settings: Settings, clock: Clock) -> None:
 
 @dataclass(frozen=True)
 class PageEnv:
-    """What a page builder may use: the templates, one content snapshot, the day and the URL's feedback state."""
+    """What a page builder may use: the templates, one content snapshot, the day, the URL's feedback state, and
+    the image library (for the URLs of pictures in structured data)."""
 
     templates: jinja2.Environment
     slots: Slots
@@ -80,6 +87,12 @@ class PageEnv:
     content: Content
     day: dt.date
     feedback_state: str
+    media: ImageLibrary
+
+    def picture_url(self, pic: Picture | None, width: int = 1200) -> str | None:
+        """The absolute URL of a content picture's fallback variant, or None."""
+        found = self.media.renditions(self.content).get(pic.src) if pic else None
+        return self.public_url + found.url(width=width) if found else None
 
     def render(self, template: str, context: dict[str, Any], path: str, *, status: int = 200) -> Rendered:
         """Render a page in the site layout, with `form_token` as a slot (see the module docstring)."""
@@ -87,9 +100,10 @@ class PageEnv:
             "content": self.content,
             "path": path,
             "canonical": self.public_url + path,
-            "feedback_page": path if status == 200 and template.startswith("pages/") else None,
+            "feedback_page": path if status == 200 and takes_feedback(self.content, path) else None,
             "feedback_state": self.feedback_state,
             "form_token": self.slots.marker(FORM_TOKEN),
+            "today": self.day,
             **context,
         }
         return Rendered(self.templates.get_template(template).render(**ctx), status=status)
@@ -126,7 +140,7 @@ def cached(request: Request, key: tuple[Hashable, ...], build: PageBuilder, *, f
     state = feedback_state(request)
 
     def builder(snapshot: Content, day: dt.date) -> Rendered:
-        env = PageEnv(found.templates, cache.slots, found.settings.public_url, snapshot, day, state)
+        env = PageEnv(found.templates, cache.slots, found.settings.public_url, snapshot, day, state, found.media)
         return build(env)
 
     page = cache.page(web.content(request), (*key, state), builder)

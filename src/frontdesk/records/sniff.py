@@ -7,7 +7,8 @@ and whose `reason` (for logs and tests) says which rule refused the file.
 
 The checks, in order:
 
-1. **Size**: empty files and files over 10 MB are refused.
+1. **Size**: empty files and files over `MAX_BYTES` (10 MB) are refused. That number is the résumé limit
+   everywhere: the form's hint, its error, and the 413 of the body cap all say `size_text(MAX_BYTES)`.
 2. **Dangerous signatures at the start**: executables (MZ, ELF, Mach-O,
    Java class, WebAssembly, shebang scripts), archives and compressed data
    (gzip, bzip2, xz, zstd, 7z, RAR, CAB), Flash, and images.
@@ -47,6 +48,14 @@ from frontdesk.records.sniff_office import OfficeRefused, rtf_ok, zip_kind
 from frontdesk.records.sniff_pdf import PdfRefused, check_pdf
 
 MAX_BYTES = 10 * 1024 * 1024
+
+
+def size_text(size: int) -> str:
+    """10485760 -> "10 MB": how people read a size limit (binary megabytes, as operating systems show them)."""
+    mib = size / (1024 * 1024)
+    return f"{mib:.0f} MB" if mib >= 1 else f"{size // 1024} KB"
+
+
 ACCEPTED = "PDF, Word (.doc or .docx), OpenDocument text (.odt), RTF or plain text"
 KINDS = ("pdf", "doc", "docx", "odt", "rtf", "txt")
 
@@ -98,6 +107,12 @@ _PUREMAGIC_CONFIDENCE = 0.3
 # Magic numbers are shared: an OLE container is .doc or .msi, a ZIP is .docx or .jar. puremagic cannot
 # tell them apart, so for those kinds the structure check above has the last word on that family.
 _SAME_MAGIC = {"doc": {".msi"}, "docx": {".jar", ".apk"}, "odt": {".jar", ".apk"}}
+
+
+def too_large_message() -> str:
+    return (
+        f"Your résumé is larger than {size_text(MAX_BYTES)}. Please choose a smaller file (a PDF is usually smallest)."
+    )
 
 
 class UploadRejected(Exception):
@@ -196,7 +211,7 @@ def detect(data: bytes) -> str:
     if not data:
         raise UploadRejected("The file is empty.", "empty")
     if len(data) > MAX_BYTES:
-        raise UploadRejected("The file is larger than 10 MB.", "too large")
+        raise UploadRejected(too_large_message(), "too large")
     kind = _structure(data)
     _polyglot(data, kind)
     return kind

@@ -11,27 +11,58 @@ the type detected (`resume.hta` that holds text is stored and downloaded as
 (`inspect`), so a hard-to-parse PDF never stalls the site.
 
 The CRM receives a link to the file, never the file: see `delivery/files.py`.
+
+**Held résumés** (WCAG 2.2 3.3.7, Redundant Entry). Browsers cannot keep a chosen file when a form comes
+back with an error, so an applicant whose résumé was fine but whose phone number was not would have to
+choose the file again. Instead, an accepted résumé of an application that failed on another field is
+*held*: written privately under `<data dir>/held/` for `HOLD_SECONDS` (one hour), and the form carries a
+signed token (HMAC with the secret key over the held id, the job, the file name and the expiry). The next
+try without a new file uses the held one; a new file replaces it. Held files are not in the database,
+are never served, and are swept once they are an hour old.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import datetime as dt
 import hashlib
+import hmac
+import json
 import os
 import re
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from frontdesk.records.sniff import ACCEPTED, MAX_BYTES, UploadRejected, detect
+from frontdesk.records.sniff import ACCEPTED, MAX_BYTES, UploadRejected, detect, size_text, too_large_message
 from frontdesk.settings import Settings
 from frontdesk.storage import FILE_MODE, private_dir
 
-__all__ = ["ACCEPTED", "MAX_RESUME_BYTES", "MIME", "Stored", "UploadRejected", "detect", "safe_filename", "store"]
+__all__ = [
+    "ACCEPTED",
+    "LIMIT_TEXT",
+    "MAX_RESUME_BYTES",
+    "MIME",
+    "Held",
+    "Stored",
+    "UploadRejected",
+    "detect",
+    "held",
+    "hold",
+    "release",
+    "safe_filename",
+    "store",
+    "too_large_message",
+]
 
 MAX_RESUME_BYTES = MAX_BYTES
+LIMIT_TEXT = size_text(MAX_BYTES)  # "10 MB": the one résumé limit people read, in the hint and every error
+HOLD_SECONDS = 3600
 
 MIME = {
     "pdf": "application/pdf",
@@ -130,3 +161,82 @@ def discard(settings: Settings, stored: Stored) -> None:
 
 def path_of(settings: Settings, stored_name: str) -> Path:
     return settings.uploads_dir / Path(stored_name).name
+
+
+# -- held résumés ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """A résumé held while its application is corrected: its bytes, the applicant's file name, and its token."""
+
+    held_id: str
+    token: str
+    data: bytes
+    filename: str
+    expires: dt.datetime
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _held_sig(settings: Settings, payload: str) -> str:
+    return _b64(hmac.new(settings.secret_key.encode(), f"held:{payload}".encode(), hashlib.sha256).digest())
+
+
+def _sweep(folder: Path) -> None:
+    """Remove held files older than the hold (run on every new hold: cheap, and no scheduler needed)."""
+    cutoff = time.time() - HOLD_SECONDS
+    with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
+
+def hold(settings: Settings, data: bytes, filename: str, scope: str, now: dt.datetime) -> Held:
+    """Keep an accepted résumé for an hour; `scope` (the job) is signed into the token with the expiry.
+
+    Only bytes that `inspect` accepted may be held (the view checks first, off the event loop); they are
+    inspected again when the held copy is used, like any file before it is stored."""
+    folder = settings.held_dir
+    private_dir(folder)  # 0700 like the uploads: held résumés are people's data too
+    _sweep(folder)
+    held_id = uuid.uuid4().hex
+    fd = os.open(folder / held_id, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    expires = now + dt.timedelta(seconds=HOLD_SECONDS)
+    name = safe_filename(filename)
+    payload = _b64(json.dumps([held_id, scope, name, int(expires.timestamp())]).encode())
+    return Held(held_id, f"{payload}.{_held_sig(settings, payload)}", data, name, expires)
+
+
+def held(settings: Settings, token: str, scope: str, now: dt.datetime) -> Held | None:
+    """The résumé a token holds, if the token is genuine, for this scope, unexpired, and the file is still there."""
+    payload, _, sig = token.partition(".")
+    if not payload or len(token) > 1000 or not hmac.compare_digest(_held_sig(settings, payload), sig):
+        return None
+    try:
+        held_id, signed_scope, name, expires = json.loads(_unb64(payload))
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    if signed_scope != scope or not isinstance(expires, int) or expires < now.timestamp():
+        return None
+    if not isinstance(held_id, str) or not re.fullmatch(r"[0-9a-f]{32}", held_id):
+        return None
+    try:
+        data = (settings.held_dir / held_id).read_bytes()
+    except OSError:
+        return None
+    return Held(held_id, token, data, str(name), dt.datetime.fromtimestamp(expires, tz=dt.UTC))
+
+
+def release(settings: Settings, found: Held) -> None:
+    """Forget a held résumé (its application was stored, or a new file replaced it)."""
+    (settings.held_dir / found.held_id).unlink(missing_ok=True)

@@ -26,6 +26,8 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from frontdesk import audit, web
 from frontdesk.guard.bodies import first, read_form
+from frontdesk.public.kinds import page_title
+from frontdesk.public.local import percent
 from frontdesk.records import votes as feedback
 from frontdesk.staff import chart, ranges
 from frontdesk.staff.access import NO_STORE, render, user
@@ -80,14 +82,16 @@ async def tallies(request: Request) -> Response:
 
     # Formatted here rather than in the template: at 500 pages, per-row filters were most of the render time.
     range_query = urlencode(base)
+    content = web.content(request)
     table = [
         (
             f"/staff/feedback/page?{range_query}&path={quote(t.page, safe='/')}",
             t.page,
+            page_title(content, t.page),  # listed by title, the path beside it
             t.yes,
             t.no,
             t.total,
-            f"{t.helpful_pct:.1f}%",
+            percent(t.helpful_pct),
             f"{t.rank:.3f}",
         )
         for t in rows
