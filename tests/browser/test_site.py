@@ -8,11 +8,12 @@ import re
 
 import pytest
 
+from support import PDF  # a real PDF: résumés are parsed, and a hand-written one does not parse
+
 pytestmark = pytest.mark.browser
 
 OFFICE = "/offices/sioux-falls-agency"
 APPLY = "/careers/licensed-insurance-agent/apply"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 CHICAGO = dt.timezone(dt.timedelta(hours=-6))  # November and December: Central Standard Time
 
 
