@@ -24,7 +24,7 @@ def test_odd_form_tokens_are_spam_not_errors(client, settings, form_token):
     fields = {"name": "Ada", "email": "ada@example.com", "interest": "auto", "message": "Hello", "consent": "yes"}
     r = client.post("/request-info", data={**fields, "_t": form_token})
     assert r.status_code == 303
-    r = client.post("/feedback", data={"_t": form_token, "page": "/offices", "helpful": "yes"})
+    r = client.post("/feedback", data={"_t": form_token, "page": "/customer-care", "helpful": "yes"})
     assert r.status_code == 303
     r = client.post(f"{ARTICLE}/comments", data={"_t": form_token, "name": "A", "email": "a@b.co", "comment": "Hi"})
     assert r.status_code == 303

@@ -173,7 +173,7 @@ def test_other_forms_keep_their_input_too(quick_client, locked):
     )
     assert r.status_code == 503 and 'value="Grace Kept"' in r.text and "choose it again" in r.text
     r = quick_client.post(
-        "/feedback", data={"_t": token(quick_client, "/offices"), "page": "/offices", "helpful": "yes"}
+        "/feedback", data={"_t": token(quick_client, "/customer-care"), "page": "/customer-care", "helpful": "yes"}
     )
     assert r.status_code == 503
     article = "/insights/measuring-website-help-pages"

@@ -142,7 +142,7 @@ def test_forged_posts_to_every_form_are_refused_and_store_nothing(client, settin
     lead = {"name": "Ada", "email": "ada@example.com", "interest": "business", "message": "hi", "consent": "yes"}
     for path, data in [
         ("/request-info", lead),
-        ("/feedback", {"page": "/offices", "helpful": "yes"}),
+        ("/feedback", {"page": "/customer-care", "helpful": "yes"}),
         ("/careers/licensed-insurance-agent/apply", lead),
         ("/staff/login", {"email": "admin@staff.example", "password": "x"}),
     ]:
