@@ -7,9 +7,11 @@ what needs an event loop (the rate limiter, the Turnstile verifier, the in-proce
 the thread that encodes the pictures' missing sizes) and closes all of it at shutdown.
 Tests call `create_app(test_settings, clock=fake_clock)` and get a complete, isolated site.
 
+Outside all of it, the edge (`pagecache/edge.py`) answers a GET or HEAD for a filed public page from the
+page cache, with every header the middlewares would add already in the page; anything else falls through.
 The middleware, outermost first: the guard's (`guard.middleware()`: security headers, request shape,
-cross-origin refusal, body caps), then the attribution cookie on landings, then the page cache's fast
-path, which answers a GET for a URL it has filed before any routing.
+cross-origin refusal, body caps), then the attribution cookie on landings, then the page cache's own
+middleware, which answers a filed URL before routing for what the edge passed on (a landing, say).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from frontdesk import __version__, guard, ops
 from frontdesk.clock import Clock, utcnow
@@ -37,11 +40,12 @@ from frontdesk.db import Database, DatabaseUnavailable
 from frontdesk.delivery import outbox
 from frontdesk.delivery.files import ResumeLinks
 from frontdesk.errors import client_gone, error_page
-from frontdesk.guard import ratelimit, spam
-from frontdesk.intake import application, comment_form, feedback, request_info
+from frontdesk.guard import ratelimit, request_shape, spam
+from frontdesk.guard.headers import security_headers
+from frontdesk.intake import application, attribution, comment_form, feedback, request_info
 from frontdesk.intake.attribution import AttributionMiddleware
 from frontdesk.media import ImageLibrary
-from frontdesk.pagecache import PageCache, PageCacheMiddleware
+from frontdesk.pagecache import Edge, PageCache, PageCacheMiddleware
 from frontdesk.public import careers, crawlers, insights, local, media_files, offices, pages, pictures, site_pages
 from frontdesk.public.assets import Assets
 from frontdesk.public.rendering import register_slots
@@ -75,13 +79,23 @@ def make_templates(settings: Settings, assets: Assets, media: ImageLibrary) -> j
     return env
 
 
+class FrontdeskApp(Starlette):
+    """Starlette, with the edge outside its whole middleware stack (ServerErrorMiddleware included)."""
+
+    edge: Edge
+
+    def build_middleware_stack(self) -> ASGIApp:
+        self.edge.app = super().build_middleware_stack()
+        return self.edge
+
+
 def create_app(
     settings: Settings,
     *,
     clock: Clock = utcnow,
     content: Content | None = None,
     reload_on_sighup: bool = False,
-) -> Starlette:
+) -> FrontdeskApp:
     """Build the site. Raises `ContentError` or `SettingsError` before anything is served.
 
     `reload_on_sighup`: SIGHUP re-reads the content (`frontdesk serve` asks for it with a single worker;
@@ -91,7 +105,8 @@ def create_app(
     store = ContentStore(content or load_content(settings.content_dir), settings.content_dir)
     assets = Assets(resource_dir("static"))
     db = Database(settings.database_url, lock_timeout=settings.db_lock_timeout)
-    page_cache = PageCache(clock)
+    turnstile_on = bool(settings.turnstile_sitekey)
+    page_cache = PageCache(clock, extra_headers=security_headers(https=settings.https, turnstile=turnstile_on))
     media = ImageLibrary(settings.media_dir)
     store.on_change(lambda _new: page_cache.clear())
     register_slots(page_cache.slots, settings, clock)
@@ -131,7 +146,7 @@ def create_app(
         # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache/.
         Middleware(PageCacheMiddleware, cache=page_cache),
     ]
-    app = Starlette(
+    app = FrontdeskApp(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
@@ -151,10 +166,17 @@ def create_app(
     app.router.redirect_slashes = False
     app.router.default = site_pages.fallback  # pages/*.md at /{slug}: only where no route of the site matched
     app.state.services = services
+    app.edge = Edge(
+        app.router,  # replaced by the built middleware stack at the first request
+        page_cache,
+        valid_host=request_shape.valid_host,
+        might_land=attribution.might_land,
+        https=settings.https,
+    )
     return app
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> FrontdeskApp:
     """Entry point for `uvicorn --factory` (used by `frontdesk serve --workers N`)."""
     from frontdesk.guard import slow_clients
 

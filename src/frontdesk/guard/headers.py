@@ -40,6 +40,19 @@ PERMISSIONS_POLICY = (
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
+def security_headers(*, https: bool = False, turnstile: bool = False) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers this middleware adds, encoded once; cached pages carry them already (pagecache/edge.py)."""
+    headers = (
+        (b"content-security-policy", content_security_policy(turnstile=turnstile).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"permissions-policy", PERMISSIONS_POLICY.encode()),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    )
+    return (*headers, HSTS) if https else headers
+
+
 class SecurityHeadersMiddleware:
     """Adds CSP, nosniff, referrer, permissions and (over HTTPS) HSTS headers to every response.
 
@@ -50,15 +63,8 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, *, https: bool = False, turnstile: bool = False) -> None:
         self.app = app
-        self.headers = [
-            (b"content-security-policy", content_security_policy(turnstile=turnstile).encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-            (b"permissions-policy", PERMISSIONS_POLICY.encode()),
-            (b"x-frame-options", b"DENY"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-        ]
-        self.https_headers = [*self.headers, HSTS]
+        self.headers = list(security_headers(turnstile=turnstile))
+        self.https_headers = list(security_headers(https=True, turnstile=turnstile))
         self.names = frozenset(name for name, _ in self.https_headers)
         self.https = https
 

@@ -70,6 +70,11 @@ class HeadersTooLarge(HTTPException):
         )
 
 
+def valid_host(value: bytes) -> bool:
+    """Is this one Host header's value a host name, IPv4 or bracketed IPv6 address, with an optional port?"""
+    return len(value) <= 255 and _HOST.fullmatch(value) is not None
+
+
 def check_headers(headers: list[tuple[bytes, bytes]]) -> HTTPException | None:
     """The refusal this request deserves, or None if its shape is fine."""
     if len(headers) > MAX_HEADERS:
@@ -85,7 +90,7 @@ def check_headers(headers: list[tuple[bytes, bytes]]) -> HTTPException | None:
             hosts.append(value)
     if total > MAX_HEADER_BYTES:
         return HeadersTooLarge()
-    if len(hosts) > 1 or (hosts and (len(hosts[0]) > 255 or not _HOST.fullmatch(hosts[0]))):
+    if len(hosts) > 1 or (hosts and not valid_host(hosts[0])):
         return MalformedHost()
     return None
 

@@ -92,21 +92,15 @@ def _landing(scope: Scope, now: dt.datetime) -> dict[str, str] | None:
     return data
 
 
-def _maybe_landing(scope: Scope) -> bool:
+def might_land(query: bytes, referer: bytes, host: bytes) -> bool:
     """A cheap first look: False when `_landing` would certainly say "not a landing".
 
-    This runs on every page view, cached ones included (see pagecache.py), where it costs more than the
-    page itself: so no parsing when there is no campaign in the URL and the referrer is this same host.
+    This runs on every page view, cached ones included (the edge, pagecache/edge.py, asks it too), where it
+    costs more than the page itself: so no parsing when there is no campaign in the URL and the referrer is
+    this same host.
     """
-    query = scope.get("query_string", b"")
     if b"utm" in query or b"%" in query:
         return True
-    referer = host = b""
-    for name, value in scope["headers"]:
-        if name == b"referer":
-            referer = value
-        elif name == b"host":
-            host = value
     if not referer:
         return False
     for scheme in (b"https://", b"http://"):
@@ -115,6 +109,16 @@ def _maybe_landing(scope: Scope) -> bool:
             if host and rest.startswith(host) and rest[len(host) : len(host) + 1] in (b"", b"/", b"?", b"#"):
                 return False  # a link from one of our own pages
     return True
+
+
+def _maybe_landing(scope: Scope) -> bool:
+    referer = host = b""
+    for name, value in scope["headers"]:
+        if name == b"referer":
+            referer = value
+        elif name == b"host":
+            host = value
+    return might_land(scope.get("query_string", b""), referer, host)
 
 
 class AttributionMiddleware:

@@ -56,6 +56,7 @@ _ETAG_SUFFIX = {"identity": "", "gzip": "-gz", "br": "-br"}
 PUBLIC_CACHE = "public, max-age=300, stale-while-revalidate=600"
 
 Headers = list[tuple[bytes, bytes]]
+HeaderTuple = tuple[tuple[bytes, bytes], ...]
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class Slots:
 class Page:
     """One rendered page: its bytes per encoding, ETags and ready header lists."""
 
-    def __init__(self, rendered: Rendered, slots: Slots) -> None:
+    def __init__(self, rendered: Rendered, slots: Slots, extra_headers: HeaderTuple = ()) -> None:
         body = rendered.body.encode()
         parts = _SLOT_RE.split(body)
         self.status = rendered.status
@@ -121,6 +122,9 @@ class Page:
         ]
         if self.codings:
             self._common.append((b"vary", b"Accept-Encoding"))
+        # What the middlewares would add (the security headers): carried by the page itself, so that the edge
+        # (edge.py) can answer without them, and the guard finds them present and adds nothing.
+        self._extra = extra_headers
         self._identity = body  # the page as rendered (with markers, if it has slots)
         self._gzip: GzipSegments | None = None
         # coding -> (second it was filled for, body, headers); pages without slots fill each coding once.
@@ -137,7 +141,7 @@ class Page:
         self.not_modified: dict[str, Headers] = {}
         for coding, etag in self.etags.items():
             head = [*self._common, (b"etag", etag)] if self.conditional else list(self._common)
-            self.not_modified[coding] = [h for h in head if h[0] != b"content-type"]
+            self.not_modified[coding] = [*(h for h in head if h[0] != b"content-type"), *self._extra]
             if coding != "identity":
                 head.append((b"content-encoding", coding.encode()))
             self.heads[coding] = head
@@ -164,7 +168,7 @@ class Page:
                 body = compress(b"".join(parts), coding)  # brotli: at most once a second
         if ready is None and coding != "identity":
             self.size += len(body)
-        headers = [*self.heads[coding], (b"content-length", str(len(body)).encode())]
+        headers = [*self.heads[coding], (b"content-length", str(len(body)).encode()), *self._extra]
         self._ready[coding] = (second, body, headers)
         return body, headers
 
@@ -176,6 +180,16 @@ class Page:
                 accept = value
             elif name == b"if-none-match":
                 inm = value
+        await self.answer(send, scope["method"] == "HEAD", now, accept, inm, copy=True)
+
+    async def answer(
+        self, send: Send, head: bool, now: dt.datetime, accept: bytes, inm: bytes, *, copy: bool = False
+    ) -> int:
+        """Send the page (or a 304) given the request's Accept-Encoding and If-None-Match; returns the status.
+
+        `copy`: hand out a copy of the shared header list, for callers under middleware that may append to it
+        in place (Starlette's `MutableHeaders` does). The edge has no middleware outside it, so it need not.
+        """
         second = 0
         if self.slot_names:
             second = int(now.timestamp())
@@ -184,13 +198,16 @@ class Page:
                 self._set_etags(f".{self._period}")
         coding = negotiate(accept) if self.codings and accept else "identity"
         if inm and self.conditional and etag_matches(inm, self.etags[coding]):
-            await send({"type": "http.response.start", "status": 304, "headers": list(self.not_modified[coding])})
+            unchanged = list(self.not_modified[coding]) if copy else self.not_modified[coding]
+            await send({"type": "http.response.start", "status": 304, "headers": unchanged})
             await send({"type": "http.response.body", "body": b""})
-            return
+            return 304
         body, headers = self._body(coding, second)
-        # A copy: middleware outside may append to the list in place (MutableHeaders does), and these are shared.
-        await send({"type": "http.response.start", "status": self.status, "headers": list(headers)})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        if copy:
+            headers = list(headers)
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+        return self.status
 
 
 Builder = Callable[[Any, dt.date], Rendered]
@@ -200,9 +217,15 @@ class PageCache:
     """Pages of the current generation (content object, day), and the exact URLs that reach them."""
 
     def __init__(
-        self, clock: Callable[[], dt.datetime], *, max_bytes: int = 48 * 1024 * 1024, max_routes: int = 4096
+        self,
+        clock: Callable[[], dt.datetime],
+        *,
+        max_bytes: int = 48 * 1024 * 1024,
+        max_routes: int = 4096,
+        extra_headers: HeaderTuple = (),
     ) -> None:
         self.clock = clock
+        self.extra_headers = extra_headers
         self.slots = Slots()
         self.max_bytes = max_bytes
         self.max_routes = max_routes
@@ -232,7 +255,7 @@ class PageCache:
         if found is not None:
             self._pages.move_to_end(key)
             return found
-        page = Page(build(content, day), self.slots)
+        page = Page(build(content, day), self.slots, self.extra_headers)
         self.renders += 1
         self._pages[key] = page
         self._evict()
