@@ -37,13 +37,14 @@ from frontdesk.content import Content, load_content
 from frontdesk.content import reload as content_reload
 from frontdesk.content.reload import ContentStore
 from frontdesk.db import Database, DatabaseUnavailable
-from frontdesk.delivery import outbox
+from frontdesk.delivery import once, outbox
 from frontdesk.delivery.files import ResumeLinks
 from frontdesk.errors import client_gone, error_page
 from frontdesk.guard import ratelimit, request_shape, spam
 from frontdesk.guard.headers import security_headers
 from frontdesk.intake import application, attribution, comment_form, feedback, request_info
 from frontdesk.intake.attribution import AttributionMiddleware
+from frontdesk.logs import configure_logging
 from frontdesk.media import ImageLibrary
 from frontdesk.pagecache import Edge, PageCache, PageCacheMiddleware
 from frontdesk.public import careers, crawlers, insights, local, media_files, offices, pages, pictures, site_pages
@@ -120,8 +121,13 @@ def create_app(
             turnstile = await spam.start(stack, settings)
             await content_reload.start(stack, store, sighup=reload_on_sighup, poll=settings.reload_content)
             await media_files.start_warming(stack, media, store)
-            worker = await outbox.start(stack, settings, db, clock) if settings.run_worker else None
-            services.started = Started(limiter=limiter, turnstile=turnstile, outbox=worker)
+            services.started = started = Started(limiter=limiter, turnstile=turnstile, outbox=None)
+            if settings.run_worker:  # in one process of several (`serve --workers N`): see delivery/once.py
+
+                def worker_started(worker: outbox.Outbox) -> None:
+                    started.outbox = worker
+
+                await once.start_once(stack, settings, db, clock, worker_started)
             yield {}
 
     routes: list[BaseRoute] = [
@@ -181,6 +187,7 @@ def app_from_env() -> FrontdeskApp:
     from frontdesk.guard import slow_clients
 
     settings = Settings.from_env()
+    configure_logging(settings)  # a spawned worker process inherits none of the parent's logging
     slow_clients.configure(settings.header_timeout)  # this worker process's connections
     app = create_app(settings)
     gc.freeze()  # as in `frontdesk serve`: start-up objects stay out of full garbage collections

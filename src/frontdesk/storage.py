@@ -9,6 +9,7 @@ can only take permissions away, never give them back).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 from pathlib import Path
 
@@ -34,3 +35,18 @@ def private_file(path: Path) -> Path:
     with contextlib.suppress(OSError):
         path.chmod(FILE_MODE)
     return path
+
+
+def try_lock(path: Path) -> int | None:
+    """Take an exclusive lock on the file `path` without waiting: its descriptor, or None if another holds it.
+
+    The lock (flock) lasts until the descriptor is closed or the process ends, however it ends, so a killed
+    holder never leaves it behind.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd

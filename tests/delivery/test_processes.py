@@ -118,8 +118,8 @@ class Site:
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        self.proc = spawn(["serve", "--port", str(self.port)], self.env, self.log)
+    def start(self, *extra: str) -> None:
+        self.proc = spawn(["serve", "--port", str(self.port), *extra], self.env, self.log)
 
         def up() -> bool:
             assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
@@ -142,6 +142,24 @@ class Site:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def test_serve_with_two_workers_runs_one_delivery_worker(settings, receiver, tmp_path):
+    """`serve --workers 2`: two processes serve the site, one delivers (delivery/once.py)."""
+    log = tmp_path / "serve.log"
+    site = Site(env_for(settings, receiver, FRONTDESK_LOG_LEVEL="info"), log)
+    site.start("--workers", "2")
+    try:
+        ids = seed(settings.database_url, 30)
+        wait_until(lambda: set(ids) <= set(receiver.messages), 30, "every message delivered")
+        text = log.read_text()
+        wait_until(lambda: "stands by" in log.read_text(), 10, "the second process to stand by: " + log.read_text())
+        text = log.read_text()
+    finally:
+        site.stop()
+    assert text.count("the delivery worker runs in this process") == 1, text
+    assert text.count("another process runs the delivery worker") == 1, text
+    assert all(len(receiver.messages[i]) == 1 for i in ids)
 
 
 def post_lead(client: httpx2.Client, base: str, marker: str) -> bool:

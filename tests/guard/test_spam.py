@@ -204,7 +204,7 @@ def test_no_personal_data_reaches_the_logs(client, caplog):
 def test_debug_logging_keeps_driver_parameter_dumps_off(monkeypatch):
     import logging
 
-    from frontdesk.cli import base as cli
+    from frontdesk import logs
     from frontdesk.settings import Settings
 
     monkeypatch.setattr(logging.getLogger(), "handlers", [])  # let basicConfig run; restored afterwards
@@ -212,7 +212,7 @@ def test_debug_logging_keeps_driver_parameter_dumps_off(monkeypatch):
     names = ("aiosqlite", "asyncpg", "python_multipart", "sqlalchemy.engine", "sqlalchemy.pool", "alembic")
     levels = {name: logging.getLogger(name).level for name in names}
     try:
-        cli.configure_logging(Settings(log_level="debug"))
+        logs.configure_logging(Settings(log_level="debug"))
         assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
         assert not logging.getLogger("sqlalchemy.engine").isEnabledFor(logging.INFO)  # no SQL echo either
         assert logging.getLogger("frontdesk").isEnabledFor(logging.DEBUG)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from frontdesk import __version__
 from frontdesk.cli import backup, delivery, init, privacy, serve, staff
-from frontdesk.cli.base import CommandError, configure_logging
+from frontdesk.cli.base import CommandError
 from frontdesk.settings import Settings, SettingsError
 
 __all__ = ["CommandError", "build_parser", "main"]
@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from frontdesk.content import ContentError
+    from frontdesk.logs import configure_logging
 
     try:
         if not getattr(args, "needs_settings", True):  # `init`: the settings of wherever it runs do not matter

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import logging
-import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -31,20 +29,6 @@ T = TypeVar("T")
 
 class CommandError(Exception):
     """A command could not do what was asked; the message says why, in one line."""
-
-
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per applied migration is enough
-    # The database drivers' loggers, which echo parameters, are kept at WARNING by frontdesk.db.engine.
-    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    # python-multipart warns on every malformed body a bot sends: noise.
-    logging.getLogger("python_multipart").setLevel(logging.ERROR)
 
 
 def ensure_database(settings: Settings) -> None:
