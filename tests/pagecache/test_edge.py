@@ -185,7 +185,7 @@ def test_a_new_day_rebuilds_the_pages_before_the_edge_serves_again(site, clock):
 def test_page_views_are_counted_for_what_the_edge_answers(site):
     app = site.app_under_test
     seen: list[str] = []
-    app.edge.on_view = lambda scope: seen.append(scope["path"])
+    app.edge.on_view = lambda path, headers, day: seen.append(path)
     site.get("/offices")
     both(site, scope_for("/offices"))
     etag = dict(both(site, scope_for("/offices"))[0][0]["headers"])[b"etag"]

@@ -19,11 +19,13 @@ Whatever needs per-request work falls through to the full app, unchanged:
 `tests/pagecache/test_edge.py` proves that, for every page of the sitemap and every encoding, the edge and
 the full app send the same status, headers and bytes.
 
-Page views (`on_view`) are counted here for what the edge answers, and in the full app for the rest.
+Page views (`on_view`, a view counter's `count(path, headers, day)`) are counted here for the 200s to a GET
+that the edge answers, and in the full app for the rest.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,7 +36,7 @@ MAX_HEADERS = 24  # a browser sends about a dozen; the guard allows 100
 MAX_HEADER_LINE = 1300  # a long cookie or user agent is fine; the guard allows 8 KiB
 _KNOWN_HOSTS_MAX = 64  # Host values found valid, remembered so that the regex runs once per value
 
-ViewCounter = Callable[[Scope], None]
+ViewCounter = Callable[[str, list[tuple[bytes, bytes]], dt.date], object]  # (path, headers, day)
 HostCheck = Callable[[bytes], bool]  # guard.request_shape.valid_host
 LandingCheck = Callable[[bytes, bytes, bytes], bool]  # intake.attribution.might_land(query, referer, host)
 
@@ -101,7 +103,7 @@ class Edge:
         self.hits += 1
         status = await page.answer(send, scope["method"] == "HEAD", now, accept, inm)
         if self.on_view is not None and status == 200 and scope["method"] == "GET":
-            self.on_view(scope)
+            self.on_view(scope["path"], headers, now.date())
         return True
 
     def _known(self, host: bytes) -> bool:
