@@ -127,7 +127,7 @@ def create_app(
     ]
     middleware = [
         *guard.middleware(settings, render_error=error_page),
-        Middleware(AttributionMiddleware, secure=settings.https),
+        Middleware(AttributionMiddleware, secret=settings.secret_key, secure=settings.https),
         # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache/.
         Middleware(PageCacheMiddleware, cache=page_cache),
     ]
