@@ -22,9 +22,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from frontdesk import audit, web
+from frontdesk.content import Content
 from frontdesk.records import submissions, uploads
 from frontdesk.settings import Settings
-from frontdesk.staff import queries
+from frontdesk.staff import queries, readable
 from frontdesk.staff.access import NO_STORE, render, user
 
 PAGE_SIZE = 50
@@ -71,11 +72,30 @@ async def detail(request: Request) -> Response:
         found = await queries.record(conn, request.path_params["submission_id"])
     if found is None:
         raise HTTPException(404, "There is no submission with that id.")
+    content = web.content(request)
+    local = readable.Local.of(content)
     return render(
         request,
         "staff/submission.html",
-        {"title": f"Submission {found.submission.id}", "record": found, "sub": found.submission},
+        {
+            "title": f"Submission {found.submission.id}",
+            "record": found,
+            "sub": found.submission,
+            "local": local,
+            "readable": _Readable(content, local),
+            "touches": readable.touches(found.submission.attribution, local),
+        },
     )
+
+
+class _Readable:
+    """`readable.fields` bound to this request's content and dates, for the template."""
+
+    def __init__(self, content: Content, local: readable.Local) -> None:
+        self.content, self.local = content, local
+
+    def fields(self, data: object) -> list[tuple[str, str]]:
+        return readable.fields(data if isinstance(data, dict) else None, self.content, self.local)
 
 
 def stored_file(settings: Settings, stored_name: str) -> Path | None:
