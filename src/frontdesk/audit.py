@@ -33,6 +33,8 @@ ACTIONS = {
     "delivery.replay_failed": "Replayed failed deliveries",
     "endpoint.resume": "Resumed an endpoint",
     "feedback.export": "Exported feedback",
+    "submissions.export": "Exported leads and applications",
+    "report.export": "Exported a report",
     "feedback.triage": "Triaged a comment",
     "file.download": "Downloaded a file",
     "spam.release": "Marked as not spam",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from frontdesk.records import submissions
-from frontdesk.staff import queries, readable
+from frontdesk.staff import filters, queries, readable
 from support import in_app, post_lead
 
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
@@ -19,7 +19,7 @@ def test_a_lead_reads_with_labels_names_local_dates_and_both_touches(staff_clien
 
     async def newest(app):
         async with app.state.services.db.read() as conn:
-            rows, _ = await queries.search(conn, kind=None, email="", limit=1, offset=0)
+            rows, _ = await queries.search(conn, filters.Filters(), limit=1, offset=0)
             return rows[0].id
 
     html = client.get(f"/staff/submissions/{in_app(client, newest)}").text

@@ -91,7 +91,7 @@ def label(key: str) -> str:
     return LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
     if value is True:
         return "yes"
     if value is False:
@@ -99,9 +99,9 @@ def _text(value: Any) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, Mapping):
-        return "; ".join(f"{label(str(k))}: {_text(v)}" for k, v in value.items())
+        return "; ".join(f"{label(str(k))}: {text(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
-        return ", ".join(_text(v) for v in value)
+        return ", ".join(text(v) for v in value)
     return str(value)
 
 
@@ -122,7 +122,7 @@ def value_text(key: str, value: Any, content: Content, local: Local) -> str:
         return str(value.get("filename") or "file")
     if key == "at":
         return local.when(value if isinstance(value, str | dt.datetime) else None)
-    return _text(value)
+    return text(value)
 
 
 def fields(data: Mapping[str, Any] | None, content: Content, local: Local) -> list[tuple[str, str]]:
@@ -140,13 +140,13 @@ def touch(found: Any, local: Local) -> list[tuple[str, str]]:
     for key, name in TOUCH_LABELS.items():
         value = found.get(key)
         if key == "at":
-            text = local.when(value if isinstance(value, str) else None)
+            shown = local.when(value if isinstance(value, str) else None)
         elif key == "click_ids":
-            text = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, Mapping) else ""
+            shown = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, Mapping) else ""
         else:
-            text = _text(value)
-        if text:
-            rows.append((name, text))
+            shown = text(value)
+        if shown:
+            rows.append((name, shown))
     return rows
 
 

@@ -50,6 +50,7 @@ routes: list[Route] = [
     ),
     staff_route("/staff/endpoints/resume", views_deliveries.resume, role=ADMIN, methods=POST, name="staff_resume"),
     staff_route("/staff/submissions", views_records.listing, role=ADMIN, name="staff_submissions"),
+    staff_route("/staff/submissions.csv", views_records.export_csv, role=ADMIN, name="staff_submissions_csv"),
     staff_route("/staff/submissions/{submission_id}", views_records.detail, role=ADMIN, name="staff_submission"),
     staff_route("/staff/files/{upload_id}", views_records.download, role=ADMIN, name="staff_file"),
     staff_route("/staff/spam", views_records.spam, role=ADMIN, name="staff_spam"),
