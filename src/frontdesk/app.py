@@ -4,7 +4,7 @@ and the lifespan.
 Everything long-lived is built here, once, into one typed `Services` object (`services.py`): the settings,
 the content store, the templates, the database, the page cache and the image library; the lifespan adds
 what needs an event loop (the rate limiter, the Turnstile verifier, the in-process delivery worker, and
-the thread that encodes the pictures' missing sizes) and closes all of it at shutdown.
+the thread that encodes the pictures' missing sizes, the page-view flush) and closes all of it at shutdown.
 Tests call `create_app(test_settings, clock=fake_clock)` and get a complete, isolated site.
 
 The middleware, outermost first: the guard's (`guard.middleware()`: security headers, request shape,
@@ -42,6 +42,7 @@ from frontdesk.intake import application, comment_form, feedback, request_info
 from frontdesk.intake.attribution import AttributionMiddleware
 from frontdesk.media import ImageLibrary
 from frontdesk.pagecache import PageCache, PageCacheMiddleware
+from frontdesk.pagecache import counter as view_counter
 from frontdesk.public import careers, crawlers, insights, local, media_files, offices, pages, pictures, site_pages
 from frontdesk.public.assets import Assets
 from frontdesk.public.rendering import register_slots
@@ -106,6 +107,7 @@ def create_app(
             await content_reload.start(stack, store, sighup=reload_on_sighup, poll=settings.reload_content)
             await media_files.start_warming(stack, media, store)
             worker = await outbox.start(stack, settings, db, clock) if settings.run_worker else None
+            await view_counter.start(stack, services.views, db)
             services.started = Started(limiter=limiter, turnstile=turnstile, outbox=worker)
             yield {}
 
@@ -129,7 +131,7 @@ def create_app(
         *guard.middleware(settings, render_error=error_page),
         Middleware(AttributionMiddleware, secret=settings.secret_key, secure=settings.https),
         # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache/.
-        Middleware(PageCacheMiddleware, cache=page_cache),
+        Middleware(PageCacheMiddleware, cache=page_cache, views=services.views),
     ]
     app = Starlette(
         routes=routes,
