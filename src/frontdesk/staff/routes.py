@@ -1,4 +1,4 @@
-"""Every staff route, with the role it needs: `viewer` (tallies, overview, delivery health) or `admin`
+"""Every staff route, with the role it needs: `viewer` (tallies, reports, overview, delivery health) or `admin`
 (also personal data, replays, spam, moderation, the audit log). `app.py` mounts `routes`; a test walks
 them to prove that none is left unguarded (`access.staff_route` records each one's role).
 """
@@ -15,6 +15,7 @@ from frontdesk.staff.views import deliveries as views_deliveries
 from frontdesk.staff.views import feedback as views_feedback
 from frontdesk.staff.views import login as views_login
 from frontdesk.staff.views import overview as views_overview
+from frontdesk.staff.views import reports as views_reports
 from frontdesk.staff.views import submissions as views_records
 
 ADMIN = "admin"
@@ -31,6 +32,10 @@ routes: list[Route] = [
     staff_route(
         "/staff/feedback/comments/{vote_id:int}/triage", views_feedback.set_triage, methods=POST, name="staff_triage"
     ),
+    staff_route("/staff/reports/sources", views_reports.sources, name="staff_report_sources"),
+    staff_route("/staff/reports/sources.csv", views_reports.sources_csv, name="staff_report_sources_csv"),
+    staff_route("/staff/reports/pages", views_reports.pages, name="staff_report_pages"),
+    staff_route("/staff/reports/pages.csv", views_reports.pages_csv, name="staff_report_pages_csv"),
     staff_route("/staff/deliveries", views_deliveries.listing, name="staff_deliveries"),
     staff_route("/staff/deliveries.json", views_deliveries.health_json, name="staff_deliveries_json"),
     staff_route(
