@@ -43,7 +43,7 @@ def test_the_lead_shows_under_both_touches(story):
     first = story.get("/staff/reports/sources").text
     table = first.split("<table")[1]
     assert '<th scope="row">google</th>' in table and "cpc" in table and "newsletter" not in table
-    assert "<svg" in first and "google: 1 leads, 0 applications" in first
+    assert "<svg" in first and "google / cpc: 1 leads, 0 applications" in first
     last = story.get("/staff/reports/sources?touch=last").text.split("<table")[1]
     assert '<th scope="row">newsletter</th>' in last and "december" in last and "google" not in last
 

@@ -2,7 +2,9 @@
 (Pages). Read-only aggregate queries, one GROUP BY each, over indexed columns only.
 
 Sources counts submissions by the source, medium and campaign of their first or their latest touch (the
-`first_*` / `last_*` columns, covered by `ix_submissions_first_touch` / `_last_touch`). Pages joins three
+`first_*` / `last_*` columns, covered by `ix_submissions_first_touch` / `_last_touch`, which hold them in
+GROUP BY order so a year's rows are counted as read, not sorted first; SQLite's planner is told to use
+them, as it would otherwise take the narrower time range and sort). Pages joins three
 aggregates by path: views (`page_views`, daily rows), leads and applications whose first touch landed on
 the page (`first_landing`, covered by `ix_submissions_landing`), and feedback (`vote_days`). Spam is left
 out everywhere. Days are UTC days, like the page-view and feedback counters. `bench/reports.py` holds
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,6 +27,22 @@ sub = tables.submissions
 TOUCHES = ("first", "last")
 KINDS = ("lead", "application")
 DIRECT = "(direct)"
+
+
+def _submissions(conn: AsyncConnection, index: str) -> Any:
+    """`FROM submissions`, naming the index to SQLite's planner (which would rather take the time range)."""
+    return sa.text(f"submissions INDEXED BY {index}" if conn.dialect.name == "sqlite" else "submissions")
+
+
+def _col(name: str, type_: Any = None) -> Any:
+    """A column of `_submissions(...)` (a text FROM: columns by name, with their types for binding)."""
+    return sa.literal_column(name, type_ if type_ is not None else sub.c[name].type)
+
+
+def _in_range(low: dt.datetime, high: dt.datetime) -> Any:
+    return sa.and_(
+        _col("spam").is_(False), _col("kind").in_(KINDS), _col("created_at") >= low, _col("created_at") < high
+    )
 
 
 @dataclass(frozen=True)
@@ -39,23 +58,42 @@ class SourceRow:
         return self.leads + self.applications
 
 
-async def sources(conn: AsyncConnection, start: dt.date, end: dt.date, touch: str) -> list[SourceRow]:
-    """Leads and applications per (source, medium, campaign) of the chosen touch, most first."""
+def _per_kind() -> tuple[Any, Any]:
+    kind = _col("kind")
+    return tuple(sa.func.sum(sa.case((kind == k, 1), else_=0)) for k in KINDS)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Sources:
+    rows: list[SourceRow]  # most first; the first `limit` when one was given
+    leads: int  # in the whole range, not only in `rows`
+    applications: int
+
+
+async def sources(
+    conn: AsyncConnection, start: dt.date, end: dt.date, touch: str, *, limit: int | None = None
+) -> Sources:
+    """Leads and applications per (source, medium, campaign) of the chosen touch, most first, and in all."""
     if touch not in TOUCHES:
         raise ValueError(f"touch must be one of {TOUCHES}")
     low, high = votes.day_bounds(start, end)
-    source, medium, campaign = (sub.c[f"{touch}_{n}"] for n in ("source", "medium", "campaign"))
-    rows = await conn.execute(
-        sa.select(source, medium, campaign, sub.c.kind, sa.func.count())
-        .where(sub.c.created_at >= low, sub.c.created_at < high, sub.c.kind.in_(KINDS), sub.c.spam.is_(False))
-        .group_by(source, medium, campaign, sub.c.kind)
-    )
-    found: dict[tuple[str, str, str], list[int]] = {}
-    for s, m, c, kind, n in rows:
-        counts = found.setdefault((s or DIRECT, m, c), [0, 0])
-        counts[KINDS.index(kind)] += int(n)
-    out = [SourceRow(s, m, c, leads, apps) for (s, m, c), (leads, apps) in found.items()]
-    return sorted(out, key=lambda r: (-r.total, r.source, r.medium, r.campaign))
+    source, medium, campaign = (_col(f"{touch}_{n}") for n in ("source", "medium", "campaign"))
+    leads, applications = _per_kind()
+    total = sa.func.count().label("total")
+    query = (
+        sa.select(
+            source, medium, campaign, leads, applications, total,
+            # The range's totals, summed over every group by the database as it goes (also past the limit).
+            sa.func.sum(leads).over(), sa.func.sum(applications).over(),
+        )
+        .select_from(_submissions(conn, f"ix_submissions_{touch}_touch"))
+        .where(_in_range(low, high))
+        .group_by(source, medium, campaign)
+        .order_by(total.desc(), source, medium, campaign)
+    )  # fmt: skip
+    rows = (await conn.execute(query.limit(limit) if limit is not None else query)).all()
+    found = [SourceRow(s or DIRECT, m, c, int(a), int(b)) for s, m, c, a, b, *_ in rows]
+    return Sources(found, int(rows[0][6]) if rows else 0, int(rows[0][7]) if rows else 0)
 
 
 @dataclass(frozen=True)
@@ -90,19 +128,16 @@ async def pages(conn: AsyncConnection, start: dt.date, end: dt.date) -> list[Pag
     viewed = await page_views.by_path(conn, start, end)
     low, high = votes.day_bounds(start, end)
     started: dict[str, list[int]] = {}
+    landing = _col("first_landing")
     rows = await conn.execute(
-        sa.select(sub.c.first_landing, sub.c.kind, sa.func.count())
-        .where(
-            sub.c.created_at >= low,
-            sub.c.created_at < high,
-            sub.c.kind.in_(KINDS),
-            sub.c.spam.is_(False),
-            sub.c.first_landing != "",
-        )
-        .group_by(sub.c.first_landing, sub.c.kind)
+        sa.select(landing, *_per_kind())
+        .select_from(_submissions(conn, "ix_submissions_landing"))
+        .where(_in_range(low, high))
+        .group_by(landing)
     )
-    for path, kind, n in rows:
-        started.setdefault(path, [0, 0])[KINDS.index(kind)] += int(n)
+    for path, leads, applications in rows:
+        if path:  # "" is a direct visit: no landing page recorded
+            started[path] = [int(leads), int(applications)]
     feedback = {t.page: (t.yes, t.no) for t in await votes.tallies(conn, start, end)}
     out = []
     for path in viewed.keys() | started.keys() | feedback.keys():

@@ -21,6 +21,7 @@ from frontdesk.staff.views.feedback import day_range
 
 TOUCH_NAMES = {"first": "First touch", "last": "Latest touch"}
 SOURCES_HEADER = ["touch", "source", "medium", "campaign", "leads", "applications", "total"]
+SHOWN = 200  # table rows on the page; the CSV has every row
 PAGES_HEADER = ["path", "views", "leads", "applications", "conversion_pct", "feedback_votes", "helpful_pct"]
 
 
@@ -32,13 +33,9 @@ async def sources(request: Request) -> Response:
     span = day_range(request)
     touch = web.choice_param(request, "touch", reports.TOUCHES, "first")
     async with web.services(request).db.read() as conn:
-        rows = await reports.sources(conn, span.start, span.end, touch)
-    by_source: dict[str, list[int]] = {}
-    for r in rows:
-        counts = by_source.setdefault(r.source, [0, 0])
-        counts[0] += r.leads
-        counts[1] += r.applications
-    ranked = sorted(((s, a, b) for s, (a, b) in by_source.items()), key=lambda t: (-(t[1] + t[2]), t[0]))
+        found = await reports.sources(conn, span.start, span.end, touch, limit=SHOWN)
+    rows = found.rows
+    ranked = [(" / ".join(p for p in (r.source, r.medium, r.campaign) if p), r.leads, r.applications) for r in rows]
     return render(
         request,
         "staff/report_sources.html",
@@ -49,9 +46,10 @@ async def sources(request: Request) -> Response:
             "touch": touch,
             "touch_names": TOUCH_NAMES,
             "rows": rows,
-            "leads": sum(r.leads for r in rows),
-            "applications": sum(r.applications for r in rows),
-            "chart": chart.ranked_chart(ranked, title=f"Leads and applications by {TOUCH_NAMES[touch].lower()} source"),
+            "more": len(rows) == SHOWN,
+            "leads": found.leads,
+            "applications": found.applications,
+            "chart": chart.ranked_chart(ranked, title=f"Leads and applications by {TOUCH_NAMES[touch].lower()}"),
             "names": ("leads", "applications"),
             "query": urlencode({**span.query(), "touch": touch}),
             "range_query": urlencode(span.query()),
@@ -70,7 +68,8 @@ async def pages(request: Request) -> Response:
             "title": "Pages",
             "span": span,
             "presets": ranges.PRESETS,
-            "rows": rows,
+            "rows": rows[:SHOWN],
+            "more": len(rows) > SHOWN,
             "views": sum(r.views for r in rows),
             "started": sum(r.started for r in rows),
             "percent": percent,
@@ -95,7 +94,7 @@ async def sources_csv(request: Request) -> Response:
     span = day_range(request)
     touch = web.choice_param(request, "touch", reports.TOUCHES, "first")
     async with web.services(request).db.read() as conn:
-        rows = await reports.sources(conn, span.start, span.end, touch)
+        rows = (await reports.sources(conn, span.start, span.end, touch)).rows
     await _audited(request, f"sources ({touch} touch)", f"{span.start} to {span.end}")
     table = [[touch, r.source, r.medium, r.campaign, r.leads, r.applications, r.total] for r in rows]
     name = f"sources-{touch}-{span.start}-to-{span.end}.csv"

@@ -66,14 +66,14 @@ def upgrade() -> None:
     op.create_index(
         "ix_submissions_first_touch",
         "submissions",
-        ["created_at", "kind", "spam", "first_source", "first_medium", "first_campaign"],
+        ["spam", "first_source", "first_medium", "first_campaign", "kind", "created_at"],
     )
     op.create_index(
         "ix_submissions_last_touch",
         "submissions",
-        ["created_at", "kind", "spam", "last_source", "last_medium", "last_campaign"],
+        ["spam", "last_source", "last_medium", "last_campaign", "kind", "created_at"],
     )
-    op.create_index("ix_submissions_landing", "submissions", ["created_at", "kind", "spam", "first_landing"])
+    op.create_index("ix_submissions_landing", "submissions", ["spam", "first_landing", "kind", "created_at"])
     op.create_table(
         "page_views",
         sa.Column("day", sa.Date(), nullable=False),
@@ -81,7 +81,7 @@ def upgrade() -> None:
         sa.Column("views", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("day", "path", name=op.f("pk_page_views")),
     )
-    op.create_index("ix_page_views_day_path_views", "page_views", ["day", "path", "views"])
+    op.create_index("ix_page_views_path_day_views", "page_views", ["path", "day", "views"])
 
     submissions = sa.table(
         "submissions",
@@ -118,7 +118,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_page_views_day_path_views", table_name="page_views")
+    op.drop_index("ix_page_views_path_day_views", table_name="page_views")
     op.drop_table("page_views")
     op.drop_index("ix_submissions_landing", table_name="submissions")
     op.drop_index("ix_submissions_last_touch", table_name="submissions")
