@@ -48,6 +48,7 @@ from frontdesk.public.assets import Assets
 from frontdesk.public.rendering import register_slots
 from frontdesk.services import Services, Started
 from frontdesk.settings import Settings, ensure_secret_key
+from frontdesk.staff import api as staff_api
 from frontdesk.staff.routes import routes as staff_routes
 
 
@@ -122,6 +123,7 @@ def create_app(
         *feedback.routes,
         *comment_form.routes,
         *staff_routes,
+        *staff_api.routes,
         *ResumeLinks(settings, db, clock).routes(),
         Route("/static/{path:path}", assets.serve, name="static"),
         *media_files.routes,

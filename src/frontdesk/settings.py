@@ -31,6 +31,7 @@ DEFAULT_RATE_LIMITS = {
     "feedback": "30/minute",
     "login": "5/minute",
     "comment": "5/minute",
+    "api": "60/minute",  # per API token, not per client
 }
 
 

@@ -185,6 +185,20 @@ page_views = sa.Table(
     sa.Index("ix_page_views_path_day_views", "path", "day", "views"),  # GROUP BY path reads it in order
 )
 
+# Bearer tokens of the read-only API (/api/v1), one per integration, made and revoked by admins. Only the
+# SHA-256 of a token is kept: the token itself is shown once, when it is made.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),
+    sa.Column("last_used_at", TS, nullable=True),
+    sa.Column("revoked_at", TS, nullable=True),
+)
+
 staff = sa.Table(
     "staff",
     metadata,

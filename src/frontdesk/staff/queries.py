@@ -121,6 +121,23 @@ async def search_after(
     return list(rows)
 
 
+async def oldest_first(
+    conn: AsyncConnection, f: Filters, *, after: tuple[dt.datetime, str] | None, until: dt.datetime, limit: int
+) -> list[Row]:
+    """The API's pages: matches in the order they arrived, after (created_at, id), made before `until`."""
+    condition = sa.and_(_condition(f), sub.c.created_at < until)
+    if after is not None:
+        at, sid = after
+        condition = sa.and_(condition, sa.or_(sub.c.created_at > at, sa.and_(sub.c.created_at == at, sub.c.id > sid)))
+    rows = await conn.execute(
+        sa.select(*LIST_COLUMNS, sub.c.consent, sub.c.attribution, _delivery_state().label("delivery_state"))
+        .where(condition)
+        .order_by(sub.c.created_at, sub.c.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
 @dataclass(frozen=True)
 class Record:
     submission: Row

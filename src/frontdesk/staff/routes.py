@@ -13,6 +13,7 @@ from frontdesk.staff.views import audit as views_audit
 from frontdesk.staff.views import comments as views_comments
 from frontdesk.staff.views import deliveries as views_deliveries
 from frontdesk.staff.views import feedback as views_feedback
+from frontdesk.staff.views import integrations as views_integrations
 from frontdesk.staff.views import login as views_login
 from frontdesk.staff.views import overview as views_overview
 from frontdesk.staff.views import reports as views_reports
@@ -70,6 +71,17 @@ routes: list[Route] = [
         role=ADMIN,
         methods=POST,
         name="staff_unlock",
+    ),
+    staff_route("/staff/integrations", views_integrations.listing, role=ADMIN, name="staff_integrations"),
+    staff_route(
+        "/staff/integrations", views_integrations.create, role=ADMIN, methods=POST, name="staff_integration_create"
+    ),
+    staff_route(
+        "/staff/integrations/{token_id:int}/revoke",
+        views_integrations.revoke,
+        role=ADMIN,
+        methods=POST,
+        name="staff_integration_revoke",
     ),
     staff_route("/staff/comments", views_comments.listing, role=ADMIN, name="staff_comments"),
     staff_route(

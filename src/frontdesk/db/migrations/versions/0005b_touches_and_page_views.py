@@ -1,11 +1,12 @@
-"""first and latest touch columns on submissions, page view counters
+"""first and latest touch columns on submissions, page view counters, API tokens
 
 Revision ID: 0005b
 Revises: 0004
 Create Date: 2026-12-02
 
 Submissions gain the source, medium, campaign and landing path of their first and latest touch (for the
-Sources and Pages reports, with covering indexes); `page_views` holds views per path and day. The
+Sources and Pages reports, with covering indexes); `page_views` holds views per path and day;
+`api_tokens` the hashed bearer tokens of the read-only API. The
 attribution JSON of rows stored before this migration (one touch, flat `utm_*` keys) is rewritten into the
 new shape, that touch being both the first and the latest, so every reader knows one shape only.
 """
@@ -82,6 +83,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "path", name=op.f("pk_page_views")),
     )
     op.create_index("ix_page_views_path_day_views", "page_views", ["path", "day", "views"])
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=320), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+    )
 
     submissions = sa.table(
         "submissions",
@@ -118,6 +131,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("api_tokens")
     op.drop_index("ix_page_views_path_day_views", table_name="page_views")
     op.drop_table("page_views")
     op.drop_index("ix_submissions_landing", table_name="submissions")
