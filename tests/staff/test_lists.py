@@ -165,11 +165,17 @@ def test_the_csv_export_is_filtered_formula_safe_and_audited(seeded):
     async def audit_rows(app):
         async with app.state.services.db.read() as conn:
             return list(
-                await conn.execute(sa.select(tables.audit).where(tables.audit.c.action == "submissions.export"))
+                await conn.execute(
+                    sa.select(tables.audit)
+                    .where(tables.audit.c.action == "submissions.export")
+                    .order_by(tables.audit.c.id)
+                )
             )
 
     (entry,) = in_app(client, audit_rows)
     assert entry.actor == "admin@staff.example" and entry.detail == "kind=lead"
+    client.get("/staff/submissions.csv?q=ada%40example.com&kind=lead")
+    assert "ada@" not in in_app(client, audit_rows)[-1].detail  # the search text is not logged
 
 
 def test_the_csv_export_streams_every_batch(staff_client, monkeypatch):

@@ -23,7 +23,6 @@ import binascii
 import datetime as dt
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -120,7 +119,7 @@ async def submissions(request: Request) -> Response:
             actor=f"api:{found.name}"[:320],
             action="api.read",
             target="submissions",
-            detail=(urlencode({k: v for k, v in params.items() if k != "cursor"}) or "no filters")[:500],
+            detail=f"{chosen.described()}, limit={limit}{', from a cursor' if after else ''}"[:500],
         )
     last = rows[-1] if rows else None
     next_cursor = encode_cursor(last.created_at, last.id) if last else params.get("cursor") or None

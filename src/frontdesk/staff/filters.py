@@ -51,6 +51,11 @@ class Filters:
             out[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
         return out
 
+    def described(self) -> str:
+        """The filters for the audit log: the search text left out (it may be a person's name or address)."""
+        shown = {k: ("(text)" if k == "q" else v) for k, v in self.query().items()}
+        return ", ".join(f"{k}={v}" for k, v in shown.items()) or "no filters"
+
     def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The UTC instants the day range covers: [start of `start`, start of the day after `end`)."""
         zone = zoneinfo.ZoneInfo(self.timezone)

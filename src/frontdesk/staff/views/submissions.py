@@ -84,7 +84,6 @@ async def export_csv(request: Request) -> Response:
     """The filtered list as CSV (admins only, like the list): audited first, then streamed in batches."""
     chosen = list_filters(request)
     services = web.services(request)
-    query = urlencode(chosen.query())
     async with services.db.write() as conn:
         await audit.record(
             conn,
@@ -92,7 +91,7 @@ async def export_csv(request: Request) -> Response:
             actor=user(request).email,
             action="submissions.export",
             target="leads and applications",
-            detail=(query or "no filters")[:500],
+            detail=chosen.described()[:500],
         )
 
     async def batches() -> AsyncIterator[list[list[object]]]:
