@@ -542,4 +542,7 @@ def staff_paths(ids: dict[str, str]) -> list[str]:
         "/staff/spam",
         "/staff/comments",
         "/staff/audit",
+        "/staff/reports/sources?range=30d",
+        "/staff/reports/pages?range=30d",
+        "/staff/integrations",
     ]

@@ -4,7 +4,7 @@ and the lifespan.
 Everything long-lived is built here, once, into one typed `Services` object (`services.py`): the settings,
 the content store, the templates, the database, the page cache and the image library; the lifespan adds
 what needs an event loop (the rate limiter, the Turnstile verifier, the in-process delivery worker, and
-the thread that encodes the pictures' missing sizes) and closes all of it at shutdown.
+the thread that encodes the pictures' missing sizes, the page-view flush) and closes all of it at shutdown.
 Tests call `create_app(test_settings, clock=fake_clock)` and get a complete, isolated site.
 
 Outside all of it, the edge (`pagecache/edge.py`) answers a GET or HEAD for a filed public page from the
@@ -47,11 +47,13 @@ from frontdesk.intake.attribution import AttributionMiddleware
 from frontdesk.logs import configure_logging
 from frontdesk.media import ImageLibrary
 from frontdesk.pagecache import Edge, PageCache, PageCacheMiddleware
+from frontdesk.pagecache import counter as view_counter
 from frontdesk.public import careers, crawlers, insights, local, media_files, offices, pages, pictures, site_pages
 from frontdesk.public.assets import Assets
 from frontdesk.public.rendering import register_slots
 from frontdesk.services import Services, Started
 from frontdesk.settings import Settings, ensure_secret_key
+from frontdesk.staff import api as staff_api
 from frontdesk.staff.routes import routes as staff_routes
 
 
@@ -128,6 +130,7 @@ def create_app(
                     started.outbox = worker
 
                 await once.start_once(stack, settings, db, clock, worker_started)
+            await view_counter.start(stack, services.views, db)
             yield {}
 
     routes: list[BaseRoute] = [
@@ -141,16 +144,18 @@ def create_app(
         *feedback.routes,
         *comment_form.routes,
         *staff_routes,
+        *staff_api.routes,
         *ResumeLinks(settings, db, clock).routes(),
         Route("/static/{path:path}", assets.serve, name="static"),
         *media_files.routes,
         *ops.routes(),
     ]
+    views = services.views if settings.count_page_views else None
     middleware = [
         *guard.middleware(settings, render_error=error_page),
-        Middleware(AttributionMiddleware, secure=settings.https),
+        Middleware(AttributionMiddleware, secret=settings.secret_key, secure=settings.https),
         # Inside the security headers and attribution (cached pages get both), outside routing: see pagecache/.
-        Middleware(PageCacheMiddleware, cache=page_cache),
+        Middleware(PageCacheMiddleware, cache=page_cache, views=views),
     ]
     app = FrontdeskApp(
         routes=routes,
@@ -179,6 +184,7 @@ def create_app(
         might_land=attribution.might_land,
         https=settings.https,
     )
+    app.edge.on_view = views.count if views is not None else None  # what the edge answers are views too
     return app
 
 

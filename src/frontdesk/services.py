@@ -24,7 +24,7 @@ from frontdesk.delivery.outbox import Outbox
 from frontdesk.guard.ratelimit import RateLimiter
 from frontdesk.guard.spam import Turnstile
 from frontdesk.media import ImageLibrary
-from frontdesk.pagecache import PageCache
+from frontdesk.pagecache import PageCache, ViewCounter
 from frontdesk.settings import Settings
 
 
@@ -50,6 +50,7 @@ class Services:
     templates: jinja2.Environment
     page_cache: PageCache
     media: ImageLibrary
+    views: ViewCounter = field(default_factory=ViewCounter)
     started: Started | None = field(default=None, repr=False)
 
     def _require_started(self, name: str) -> Started:

@@ -31,6 +31,7 @@ DEFAULT_RATE_LIMITS = {
     "feedback": "30/minute",
     "login": "5/minute",
     "comment": "5/minute",
+    "api": "60/minute",  # per API token, not per client
 }
 
 
@@ -50,6 +51,7 @@ class Settings:
     log_level: str = "info"
     # Delivery to the CRM.
     run_worker: bool = True
+    count_page_views: bool = True  # FRONTDESK_COUNT_PAGE_VIEWS: pagecache/counter.py
     crm_webhook_url: str = ""
     crm_webhook_secret: str = ""
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
@@ -242,6 +244,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         public_url=public_url,
         log_level=level,
         run_worker=_bool(env, "RUN_WORKER", True),
+        count_page_views=_bool(env, "COUNT_PAGE_VIEWS", True),
         crm_webhook_url=crm_url,
         crm_webhook_secret=crm_secret,
         retry_schedule=schedule,

@@ -50,8 +50,8 @@ def test_utm_attribution_is_kept_across_pages(client, settings):
     assert "set-cookie" not in client.get("/offices").headers  # ordinary pages stay cookie-free
     post_lead(client)
     (sub,) = rows(settings, tables.submissions)
-    a = sub.attribution
-    assert (a["utm_source"], a["utm_medium"], a["utm_campaign"], a["utm_term"], a["utm_content"]) == (
+    a = sub.attribution["first_touch"]
+    assert (a["source"], a["medium"], a["campaign"], a["term"], a["content"]) == (
         "newsletter",
         "email",
         "fall",
@@ -59,15 +59,19 @@ def test_utm_attribution_is_kept_across_pages(client, settings):
         "hero",
     )
     assert a["landing_page"].startswith("/?utm_source=newsletter")
-    assert a["form_page"] == "/request-info"
+    assert sub.attribution["last_touch"] == a
+    assert sub.attribution["form_page"] == "/request-info"
+    assert (sub.first_source, sub.first_campaign, sub.first_landing) == ("newsletter", "fall", "/")
 
 
 def test_external_referrer_is_recorded(client, settings):
     client.get("/offices/sioux-falls-agency", headers={"Referer": "https://www.search.example/"})
     post_lead(client)
     (sub,) = rows(settings, tables.submissions)
-    assert sub.attribution["referrer"] == "https://www.search.example/"
-    assert sub.attribution["landing_page"] == "/offices/sioux-falls-agency"
+    touch = sub.attribution["first_touch"]
+    assert touch["referrer"] == "https://www.search.example/"
+    assert touch["landing_page"] == "/offices/sioux-falls-agency"
+    assert (touch["source"], touch["medium"]) == ("search.example", "referral")
 
 
 @pytest.mark.parametrize(

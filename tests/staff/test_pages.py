@@ -38,6 +38,12 @@ def fetch(client, query):
     return in_app(client, go)
 
 
+def touch(**fields):
+    """An attribution with one touch (the first and the latest)."""
+    one = {"source": "", "medium": "", "campaign": "", "landing_page": "", "at": "", "click_ids": {}, **fields}
+    return {"first_touch": one, "last_touch": one, "form_page": "/request-info", "sent_from": ""}
+
+
 def lead(client, email="ada@example.com", when=NOW, **extra):
     return accept(
         client,
@@ -45,7 +51,7 @@ def lead(client, email="ada@example.com", when=NOW, **extra):
         data={"name": "Ada Lovelace", "email": email, "message": "Please call me about auto insurance."},
         email=email,
         consent={"text": "I agree that Prairie Point Agency may store my details.", "policy_version": "2026-09-01"},
-        attribution={"utm_source": "newsletter", "utm_campaign": "autumn", "landing_page": "/offices"},
+        attribution=touch(source="newsletter", campaign="autumn", landing_page="/offices"),
         now=when,
         **extra,
     )
@@ -190,7 +196,7 @@ def test_submissions_search_and_record_with_resume(staff_client, settings):
         data={"name": "Grace Hopper", "email": "grace@example.com", "links": ["https://example.com/grace"]},
         email="grace@example.com",
         consent={"text": "I agree.", "policy_version": "2026-09-01"},
-        attribution={"utm_source": "linkedin"},
+        attribution=touch(source="linkedin"),
         now=NOW,
     )
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -209,7 +215,7 @@ def test_submissions_search_and_record_with_resume(staff_client, settings):
     assert "grace@example.com" not in client.get("/staff/submissions?kind=lead").text
     assert "No submissions match." in client.get("/staff/submissions?email=%25").text  # LIKE wildcards are literal
     record = client.get(f"/staff/submissions/{application.submission_id}").text
-    assert "linkedin" in record and "Policy version" in record and "2026-09-01" in record
+    assert "linkedin" in record and "Privacy policy version" in record and "2026-09-01" in record
     assert "https://example.com/grace" in record
     assert application.delivery_id in record and "pending" in record
     assert 'href="/staff/files/up-1"' in record and "Grace CV.pdf" in record
@@ -289,4 +295,4 @@ def test_public_votes_and_leads_show_up_for_staff(staff_client):
     listing = client.get("/staff/submissions?email=ada@").text
     submission_id = re.search(r'href="/staff/submissions/([0-9a-f-]{36})"', listing).group(1)
     record = client.get(f"/staff/submissions/{submission_id}").text
-    assert "Ada Lovelace" in record and "Policy version" in record and "pending" in record
+    assert "Ada Lovelace" in record and "Privacy policy version" in record and "pending" in record

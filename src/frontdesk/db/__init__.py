@@ -5,6 +5,6 @@
 - `migrate.py` Alembic: apply the scripts in `migrations/`, and a cheap "already current?" check
 """
 
-from frontdesk.db.engine import Database, DatabaseUnavailable, Inserts
+from frontdesk.db.engine import Database, DatabaseUnavailable, Inserts, upsert_insert
 
-__all__ = ["Database", "DatabaseUnavailable", "Inserts"]
+__all__ = ["Database", "DatabaseUnavailable", "Inserts", "upsert_insert"]

@@ -140,6 +140,13 @@ async def _run_job(conn: AsyncConnection, job: Job) -> Any:
     return await job(conn)
 
 
+def upsert_insert(conn: AsyncConnection) -> Any:
+    """The dialect's `insert` that has `on_conflict_do_update` / `_do_nothing` (SQLite and PostgreSQL alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.url = url

@@ -57,6 +57,8 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 
 
 TS = UTCDateTime()
+# Columns kept per touch (first, last) on submissions, and their lengths: the landing page is its path only.
+TOUCH_COLUMNS = (("source", 100), ("medium", 100), ("campaign", 150), ("landing", 300))
 
 submissions = sa.Table(
     "submissions",
@@ -71,9 +73,20 @@ submissions = sa.Table(
     sa.Column("spam", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("spam_reason", sa.String(200), nullable=True),
     sa.Column("erased_at", TS, nullable=True),  # personal data removed (purge or erase)
+    # The two touches of `attribution` that the Sources and Pages reports group by, as plain columns so that
+    # a report reads one covering index rather than every row's JSON ("" when the visit was direct).
+    *(sa.Column(f"{touch}_{name}", sa.String(size), nullable=False, server_default="")
+      for touch in ("first", "last") for name, size in TOUCH_COLUMNS),
     sa.Index("ix_submissions_kind_created", "kind", "created_at"),
     sa.Index("ix_submissions_email", "email"),
-)
+    # In GROUP BY order, the time last: a report reads its groups in index order instead of sorting a year
+    # of rows (staff/reports.py names them to SQLite's planner, which would rather take the range).
+    sa.Index("ix_submissions_first_touch", "spam", "first_source", "first_medium", "first_campaign", "kind",
+             "created_at"),
+    sa.Index("ix_submissions_last_touch", "spam", "last_source", "last_medium", "last_campaign", "kind",
+             "created_at"),
+    sa.Index("ix_submissions_landing", "spam", "first_landing", "kind", "created_at"),
+)  # fmt: skip
 
 deliveries = sa.Table(
     "deliveries",
@@ -159,6 +172,31 @@ vote_days = sa.Table(
     sa.Column("yes", sa.Integer, nullable=False, server_default="0"),
     sa.Column("no", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_vote_days_day", "day"),
+)
+
+# Page views per path and UTC day, counted in memory and added here in batches (pagecache/counter.py). No
+# visitor is identified: a row is a path, a day and a number.
+page_views = sa.Table(
+    "page_views",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("path", sa.String(300), primary_key=True),
+    sa.Column("views", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_page_views_path_day_views", "path", "day", "views"),  # GROUP BY path reads it in order
+)
+
+# Bearer tokens of the read-only API (/api/v1), one per integration, made and revoked by admins. Only the
+# SHA-256 of a token is kept: the token itself is shown once, when it is made.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),
+    sa.Column("last_used_at", TS, nullable=True),
+    sa.Column("revoked_at", TS, nullable=True),
 )
 
 staff = sa.Table(

@@ -199,7 +199,9 @@ async def _apply(request: Request) -> Response:
             data=data_out,
             email=clean.email,
             consent=consent_record(request),
-            attribution=attribution.record(request, bodies.first(raw, "page") or f"/careers/{job.slug}"),
+            attribution=attribution.record(
+                request, bodies.first(raw, "page") or f"/careers/{job.slug}", found.settings.secret_key
+            ),
             spam_reason=spam_reason,
             now=now,
             extra=record_upload,

@@ -99,7 +99,7 @@ async def submit(request: Request) -> Response:
             data=clean.model_dump(exclude={"consent"}),
             email=clean.email,
             consent=consent_record(request),
-            attribution=attribution.record(request, page),
+            attribution=attribution.record(request, page, found.settings.secret_key),
             spam_reason=spam_reason,
             now=now,
         )

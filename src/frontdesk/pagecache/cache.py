@@ -43,9 +43,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frontdesk.pagecache.compression import CODINGS, MIN_COMPRESS, GzipSegments, compress, etag_matches, negotiate
+from frontdesk.pagecache.counter import ViewCounter
 
 SLOT_MARKER = "\x00slot:{name}\x00"  # NUL cannot come from content: YAML rejects it, Markdown replaces it
 _SLOT_RE = re.compile(rb"\x00slot:([a-z0-9_]+)\x00")
@@ -172,15 +173,17 @@ class Page:
         self._ready[coding] = (second, body, headers)
         return body, headers
 
-    async def respond(self, scope: Scope, send: Send, now: dt.datetime) -> None:
-        """Answer a GET or HEAD: negotiate the coding, then a 304, or the body with its slots filled for `now`."""
+    async def respond(self, scope: Scope, send: Send, now: dt.datetime) -> int:
+        """Answer a GET or HEAD: negotiate the coding, then a 304, or the body with its slots filled for `now`.
+
+        Returns the status sent (the view counter counts 200s only)."""
         accept = inm = b""
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
                 accept = value
             elif name == b"if-none-match":
                 inm = value
-        await self.answer(send, scope["method"] == "HEAD", now, accept, inm, copy=True)
+        return await self.answer(send, scope["method"] == "HEAD", now, accept, inm, copy=True)
 
     async def answer(
         self, send: Send, head: bool, now: dt.datetime, accept: bytes, inm: bytes, *, copy: bool = False
@@ -294,12 +297,21 @@ class PageCache:
         return False
 
 
-class PageCacheMiddleware:
-    """Answers GET and HEAD for URLs a view has already served from the cache, before routing."""
+# Paths whose answers are not page views (staff pages are HTML too, and counted nowhere).
+UNCOUNTED = ("/staff", "/static/", "/media/", "/api/")
 
-    def __init__(self, app: ASGIApp, *, cache: PageCache) -> None:
+
+class PageCacheMiddleware:
+    """Answers GET and HEAD for URLs a view has already served from the cache, before routing.
+
+    With a `views` counter it also counts page views: each 200 to a GET, from the cache or (for an HTML
+    page outside the staff area) from the views behind it. See counter.py for what is left out.
+    """
+
+    def __init__(self, app: ASGIApp, *, cache: PageCache, views: ViewCounter | None = None) -> None:
         self.app = app
         self.cache = cache
+        self.views = views
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (scope["method"] == "GET" or scope["method"] == "HEAD"):
@@ -307,6 +319,26 @@ class PageCacheMiddleware:
             if page is not None:
                 now = self.cache.clock()
                 if self.cache.current(now):
-                    await page.respond(scope, send, now)
+                    status = await page.respond(scope, send, now)
+                    if status == 200 and self.views is not None and scope["method"] == "GET":
+                        self.views.count(scope["path"], scope["headers"], now.date())
                     return
+            if self.views is not None and scope["method"] == "GET" and not scope["path"].startswith(UNCOUNTED):
+                await self.app(scope, receive, self._counting(scope, send))
+                return
         await self.app(scope, receive, send)
+
+    def _counting(self, scope: Scope, send: Send) -> Send:
+        views = self.views
+        assert views is not None
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                for name, value in message.get("headers", ()):
+                    if name == b"content-type":
+                        if value.startswith(b"text/html"):
+                            views.count(scope["path"], scope["headers"], self.cache.clock().date())
+                        break
+            await send(message)
+
+        return counting_send

@@ -60,6 +60,21 @@ def event_body(event_type: str, now: dt.datetime, data: dict[str, Any]) -> dict[
     }
 
 
+def touch_columns(attribution: dict[str, Any] | None) -> dict[str, str]:
+    """The report columns of a submission (`first_source`, ..., `last_landing`) from its attribution's two
+    touches; "" for a direct visit. The landing page is kept as its path, without the query."""
+    out: dict[str, str] = {}
+    for touch in ("first", "last"):
+        found = (attribution or {}).get(f"{touch}_touch") or {}
+        for name, size in tables.TOUCH_COLUMNS:
+            value = found.get("landing_page" if name == "landing" else name, "")
+            value = value if isinstance(value, str) else ""
+            if name == "landing":
+                value = value.split("?", 1)[0].split("#", 1)[0]
+            out[f"{touch}_{name}"] = value[:size]
+    return out
+
+
 async def accept(
     db: Database,
     *,
@@ -92,6 +107,7 @@ async def accept(
         "attribution": attribution,
         "spam": spam,
         "spam_reason": spam_reason,
+        **touch_columns(attribution),
     }
 
     def delivery_row(more: dict[str, Any] | None) -> dict[str, Any]:

@@ -13,13 +13,12 @@ import datetime as dt
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.clock import start_of_day
-from frontdesk.db import tables
+from frontdesk.db import tables, upsert_insert
 from frontdesk.db.tables import Row
 
 REASONS = {
@@ -36,14 +35,8 @@ class VoteResult:
     previous_helpful: bool | None
 
 
-def _upsert_insert(conn: AsyncConnection) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 async def _bump(conn: AsyncConnection, page: str, day: dt.date, helpful: bool, delta: int) -> None:
-    insert = _upsert_insert(conn)
+    insert = upsert_insert(conn)
     column = "yes" if helpful else "no"
     stmt = insert(tables.vote_days).values(
         page=page, day=day, yes=max(delta, 0) if helpful else 0, no=0 if helpful else max(delta, 0)
@@ -83,7 +76,7 @@ async def record_vote(
     }
     # Insert-or-nothing first: a first vote (the common case) costs one statement, and two first votes
     # racing from one visitor cannot both insert; the loser becomes a replacement below.
-    insert = _upsert_insert(conn)
+    insert = upsert_insert(conn)
     inserted = await conn.execute(insert(v).values(**row).on_conflict_do_nothing(index_elements=["page", "visitor"]))
     if inserted.rowcount == 1:
         await _bump(conn, page, now.date(), helpful, 1)

@@ -122,3 +122,55 @@ def trend_chart(days: list[DayCount], *, page: str) -> Chart:
         title=f"Daily yes and no votes for {page}",
         description=description,
     )
+
+
+# -- ranked horizontal bars (the reports) ---------------------------------------------------------------
+
+ROW_HEIGHT = 26
+LABEL_WIDTH = 220
+MAX_BARS = 10
+
+
+@dataclass(frozen=True)
+class HBar:
+    label: str  # shown left of the bar
+    title: str  # the bar's tooltip: "google / cpc: 12 leads, 3 applications"
+    y: float
+    first_width: float
+    second_width: float
+    value_x: float
+    value: int
+
+
+@dataclass(frozen=True)
+class RankedChart:
+    width: int
+    height: int
+    left: float
+    bars: list[HBar]
+    title: str
+    description: str
+
+
+def ranked_chart(
+    rows: list[tuple[str, int, int]], *, title: str, names: tuple[str, str] = ("leads", "applications")
+) -> RankedChart:
+    """Stacked horizontal bars for the first `MAX_BARS` of (label, first count, second count), largest first."""
+    shown = rows[:MAX_BARS]
+    left, right = LABEL_WIDTH, WIDTH - 48
+    top_value = max((a + b for _, a, b in shown), default=0) or 1
+    scale = (right - left) / top_value
+    bars = [
+        HBar(
+            label=label if len(label) <= 32 else label[:31] + "…",
+            title=f"{label}: {a} {names[0]}, {b} {names[1]}",
+            y=MARGIN_TOP + i * ROW_HEIGHT,
+            first_width=_round(a * scale),
+            second_width=_round(b * scale),
+            value_x=_round(left + (a + b) * scale + 6),
+            value=a + b,
+        )
+        for i, (label, a, b) in enumerate(shown)
+    ]
+    description = f"The {len(shown)} largest of {len(rows)}, as bars of {names[0]} and {names[1]}."
+    return RankedChart(WIDTH, MARGIN_TOP * 2 + max(1, len(shown)) * ROW_HEIGHT, left, bars, title, description)

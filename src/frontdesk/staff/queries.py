@@ -2,8 +2,8 @@
 
 Writes go through the modules that own them (`records.submissions.release_spam`,
 `records.deliveries.replay`, ...); this module only reads, and returns rows.
-Searching is by email: submissions keep the address lower-cased in their own
-indexed column, so a search never has to look inside the JSON data.
+The list of leads and applications is filtered by `staff.filters.Filters`: the email is matched in its own
+lower-cased column, name and message inside the JSON data, sources in the touch columns.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import tables
 from frontdesk.db.tables import Row
+from frontdesk.staff.filters import Filters
 
 sub = tables.submissions
 dlv = tables.deliveries
@@ -48,25 +49,93 @@ def _delivery_state() -> Any:
     )
 
 
-async def search(
-    conn: AsyncConnection, *, kind: str | None, email: str, limit: int, offset: int
-) -> tuple[list[Row], int]:
-    """Leads and applications (not spam), newest first, optionally by kind and part of the email."""
-    condition = sa.and_(sub.c.kind.in_((kind,) if kind else PERSON_KINDS), sub.c.spam.is_(False))
-    if email:
-        condition = sa.and_(condition, sub.c.email.like(f"%{_like_escape(email.lower())}%", escape="\\"))
+def _condition(f: Filters) -> Any:
+    """The WHERE clause of a filtered list of leads and applications."""
+    parts: list[Any] = [
+        sub.c.kind.in_((f.kind,) if f.kind else PERSON_KINDS),
+        sub.c.spam.is_(f.state == "held"),  # held deliveries are those of submissions held as spam
+    ]
+    start, end = f.bounds()
+    if start is not None:
+        parts.append(sub.c.created_at >= start)
+    if end is not None:
+        parts.append(sub.c.created_at < end)
+    for key in ("office", "interest"):
+        if value := getattr(f, key):
+            parts.append(sub.c.data[key].as_string() == value)
+    if f.job:
+        parts.append(sub.c.data[("job", "slug")].as_string() == f.job)
+    if f.source:
+        first, last = sa.func.lower(sub.c.first_source), sa.func.lower(sub.c.last_source)
+        parts.append(sa.or_(first == f.source, last == f.source))
+    if f.state and f.state != "held":
+        parts.append(_delivery_state() == f.state)
+    if f.q:
+        pattern = f"%{_like_escape(f.q.lower())}%"
+        parts.append(
+            sa.or_(
+                sub.c.email.like(pattern, escape="\\"),
+                *(
+                    sa.func.lower(sub.c.data[key].as_string()).like(pattern, escape="\\")
+                    for key in ("name", "message", "cover_letter")
+                ),
+            )
+        )
+    return sa.and_(*parts)
+
+
+LIST_COLUMNS = (
+    sub.c.id, sub.c.kind, sub.c.created_at, sub.c.email, sub.c.data, sub.c.erased_at,
+    *(sub.c[f"{t}_{n}"] for t in ("first", "last") for n, _ in tables.TOUCH_COLUMNS),
+)  # fmt: skip
+
+
+async def search(conn: AsyncConnection, f: Filters, *, limit: int, offset: int) -> tuple[list[Row], int]:
+    """Leads and applications matching the filters, newest first, and how many match in all."""
+    condition = _condition(f)
     total = (await conn.execute(sa.select(sa.func.count()).select_from(sub).where(condition))).scalar_one()
     rows = await conn.execute(
-        sa.select(
-            sub.c.id, sub.c.kind, sub.c.created_at, sub.c.email, sub.c.data, sub.c.erased_at,
-            _delivery_state().label("delivery_state"),
-        )
+        sa.select(*LIST_COLUMNS, _delivery_state().label("delivery_state"))
         .where(condition)
         .order_by(sub.c.created_at.desc(), sub.c.id)
         .limit(limit)
         .offset(offset)
-    )  # fmt: skip
+    )
     return list(rows), int(total)
+
+
+async def search_after(
+    conn: AsyncConnection, f: Filters, *, after: tuple[dt.datetime, str] | None, limit: int
+) -> list[Row]:
+    """The next `limit` matches after (created_at, id) in the list's order: an export's or a cursor's batch."""
+    condition = _condition(f)
+    if after is not None:
+        at, sid = after
+        condition = sa.and_(condition, sa.or_(sub.c.created_at < at, sa.and_(sub.c.created_at == at, sub.c.id > sid)))
+    rows = await conn.execute(
+        sa.select(*LIST_COLUMNS, _delivery_state().label("delivery_state"))
+        .where(condition)
+        .order_by(sub.c.created_at.desc(), sub.c.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def oldest_first(
+    conn: AsyncConnection, f: Filters, *, after: tuple[dt.datetime, str] | None, until: dt.datetime, limit: int
+) -> list[Row]:
+    """The API's pages: matches in the order they arrived, after (created_at, id), made before `until`."""
+    condition = sa.and_(_condition(f), sub.c.created_at < until)
+    if after is not None:
+        at, sid = after
+        condition = sa.and_(condition, sa.or_(sub.c.created_at > at, sa.and_(sub.c.created_at == at, sub.c.id > sid)))
+    rows = await conn.execute(
+        sa.select(*LIST_COLUMNS, sub.c.consent, sub.c.attribution, _delivery_state().label("delivery_state"))
+        .where(condition)
+        .order_by(sub.c.created_at, sub.c.id)
+        .limit(limit)
+    )
+    return list(rows)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Every staff route, with the role it needs: `viewer` (tallies, overview, delivery health) or `admin`
+"""Every staff route, with the role it needs: `viewer` (tallies, reports, overview, delivery health) or `admin`
 (also personal data, replays, spam, moderation, the audit log). `app.py` mounts `routes`; a test walks
 them to prove that none is left unguarded (`access.staff_route` records each one's role).
 """
@@ -13,8 +13,10 @@ from frontdesk.staff.views import audit as views_audit
 from frontdesk.staff.views import comments as views_comments
 from frontdesk.staff.views import deliveries as views_deliveries
 from frontdesk.staff.views import feedback as views_feedback
+from frontdesk.staff.views import integrations as views_integrations
 from frontdesk.staff.views import login as views_login
 from frontdesk.staff.views import overview as views_overview
+from frontdesk.staff.views import reports as views_reports
 from frontdesk.staff.views import submissions as views_records
 
 ADMIN = "admin"
@@ -31,6 +33,10 @@ routes: list[Route] = [
     staff_route(
         "/staff/feedback/comments/{vote_id:int}/triage", views_feedback.set_triage, methods=POST, name="staff_triage"
     ),
+    staff_route("/staff/reports/sources", views_reports.sources, name="staff_report_sources"),
+    staff_route("/staff/reports/sources.csv", views_reports.sources_csv, name="staff_report_sources_csv"),
+    staff_route("/staff/reports/pages", views_reports.pages, name="staff_report_pages"),
+    staff_route("/staff/reports/pages.csv", views_reports.pages_csv, name="staff_report_pages_csv"),
     staff_route("/staff/deliveries", views_deliveries.listing, name="staff_deliveries"),
     staff_route("/staff/deliveries.json", views_deliveries.health_json, name="staff_deliveries_json"),
     staff_route(
@@ -50,6 +56,7 @@ routes: list[Route] = [
     ),
     staff_route("/staff/endpoints/resume", views_deliveries.resume, role=ADMIN, methods=POST, name="staff_resume"),
     staff_route("/staff/submissions", views_records.listing, role=ADMIN, name="staff_submissions"),
+    staff_route("/staff/submissions.csv", views_records.export_csv, role=ADMIN, name="staff_submissions_csv"),
     staff_route("/staff/submissions/{submission_id}", views_records.detail, role=ADMIN, name="staff_submission"),
     staff_route("/staff/files/{upload_id}", views_records.download, role=ADMIN, name="staff_file"),
     staff_route("/staff/spam", views_records.spam, role=ADMIN, name="staff_spam"),
@@ -64,6 +71,17 @@ routes: list[Route] = [
         role=ADMIN,
         methods=POST,
         name="staff_unlock",
+    ),
+    staff_route("/staff/integrations", views_integrations.listing, role=ADMIN, name="staff_integrations"),
+    staff_route(
+        "/staff/integrations", views_integrations.create, role=ADMIN, methods=POST, name="staff_integration_create"
+    ),
+    staff_route(
+        "/staff/integrations/{token_id:int}/revoke",
+        views_integrations.revoke,
+        role=ADMIN,
+        methods=POST,
+        name="staff_integration_revoke",
     ),
     staff_route("/staff/comments", views_comments.listing, role=ADMIN, name="staff_comments"),
     staff_route(

@@ -13,24 +13,22 @@ prefixed with a single quote, as OWASP recommends against CSV injection.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import re
 from collections.abc import AsyncIterator
 from urllib.parse import quote, urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
 from frontdesk import audit, web
 from frontdesk.guard.bodies import first, read_form
 from frontdesk.public.kinds import page_title
 from frontdesk.public.local import percent
 from frontdesk.records import votes as feedback
-from frontdesk.staff import chart, ranges
+from frontdesk.staff import chart, csvfile, ranges
 from frontdesk.staff.access import NO_STORE, render, user
+from frontdesk.staff.csvfile import iso
 
 SORTS = {
     "page": lambda t: t.page,
@@ -44,7 +42,6 @@ COLUMNS = [("page", "Page"), ("yes", "Yes"), ("no", "No"), ("total", "Total"), (
 COMMENTS_PAGE = 50
 MAX_ID = 2**31 - 1
 EXPORT_BATCH = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A path on this site that is safe to link to: browsers read "//x" and "/\x" as another host.
 OWN_PATH = re.compile(r"/(?![/\\])[^\s\\]*")
 CSV_HEADER = ["vote_id", "page", "voted_at", "first_voted_at", "helpful", "reason", "comment", "triage"]
@@ -182,16 +179,6 @@ async def set_triage(request: Request) -> Response:
     return RedirectResponse(f"/staff/feedback/page?{query}#comment-{vote_id}", status_code=303)
 
 
-def safe_cell(value: object) -> str:
-    """A CSV cell that no spreadsheet will evaluate as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _iso(value: dt.datetime | None) -> str:
-    return "" if value is None else value.isoformat().replace("+00:00", "Z")
-
-
 async def export_csv(request: Request) -> Response:
     span = day_range(request)
     page = page_param(request.query_params["path"]) if request.query_params.get("path") else None
@@ -207,41 +194,20 @@ async def export_csv(request: Request) -> Response:
             detail=f"{span.start} to {span.end}",
         )
 
-    async def rows() -> AsyncIterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        # A byte order mark, so spreadsheet programs open the file as UTF-8 rather than a legacy code page.
-        yield "\ufeff".encode()
-        writer.writerow(CSV_HEADER)
+    async def batches() -> AsyncIterator[list[list[object]]]:
         after = 0
         while True:
             async with db.read() as conn:
                 batch = await feedback.votes_in_range(
                     conn, span.start, span.end, page=page, after_id=after, limit=EXPORT_BATCH
                 )
-            for v in batch:
-                writer.writerow(
-                    [
-                        v.id,
-                        safe_cell(v.page),
-                        _iso(v.updated_at),
-                        _iso(v.created_at),
-                        "yes" if v.helpful else "no",
-                        safe_cell(v.reason),
-                        safe_cell(v.comment),
-                        v.triage,
-                    ]
-                )
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
+            yield [
+                [v.id, v.page, iso(v.updated_at), iso(v.created_at), "yes" if v.helpful else "no", v.reason,
+                 v.comment, v.triage]
+                for v in batch
+            ]  # fmt: skip
             if len(batch) < EXPORT_BATCH:
                 return
             after = batch[-1].id
 
-    filename = f"feedback-{span.start}-to-{span.end}.csv"
-    return StreamingResponse(
-        rows(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": NO_STORE},
-    )
+    return csvfile.response(f"feedback-{span.start}-to-{span.end}.csv", CSV_HEADER, batches(), cache_control=NO_STORE)
