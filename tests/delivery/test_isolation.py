@@ -165,3 +165,48 @@ def test_erased_before_delivery_is_cancelled_not_failed(make_settings, tmp_path)
 
     state, stats = run(go())
     assert state == "cancelled" and stats.counts["failed"] == 0 and stats.counts["cancelled"] == 1
+
+
+def test_an_accepted_lead_wakes_an_idle_worker(make_settings, receiver, database_url):
+    """PostgreSQL: NOTIFY wakes the worker long before its poll; SQLite: the poll finds it."""
+    on_pg = not database_url.startswith("sqlite")
+    settings = make_settings(
+        crm_webhook_url=receiver.url, crm_webhook_secret=receiver.secret, worker_poll_seconds=30 if on_pg else 0.3
+    )
+
+    async def go() -> float:
+        async with worker_for(settings) as worker:
+            worker.start()
+            await asyncio.sleep(0.5)  # idle now, waiting out its poll
+            started = time.monotonic()
+            delivery = (await accept_lead(worker.db)).delivery_id
+            await until(lambda: delivery in receiver.messages, within=10)
+            return time.monotonic() - started
+
+    assert run(go()) < 1.5
+
+
+def test_delivered_deliveries_are_pruned_after_the_retention_and_failed_ones_kept(make_settings, receiver):
+    settings = make_settings(
+        crm_webhook_url=receiver.url, crm_webhook_secret=receiver.secret, delivery_retention_days=30
+    )
+    clock = FakeClock()
+
+    async def go() -> None:
+        async with worker_for(settings, clock=clock) as worker:
+            old = (await accept_lead(worker.db, now=clock())).delivery_id
+            dead = (await accept_lead(worker.db, now=clock())).delivery_id
+            await worker.drain_once()
+            async with worker.db.write() as conn:
+                await conn.execute(d.update().where(d.c.id == dead).values(state="failed"))
+            clock.advance(days=31)
+            fresh = (await accept_lead(worker.db, now=clock())).delivery_id
+            await worker.drain_once()
+            pruned = await worker.prune()
+            async with worker.db.read() as conn:
+                left = set((await conn.execute(sa.select(d.c.id))).scalars())
+                attempts = set((await conn.execute(sa.select(tables.delivery_attempts.c.delivery_id))).scalars())
+        assert pruned == 1 and left == {dead, fresh}  # the failed one is never pruned
+        assert old not in attempts and fresh in attempts
+
+    run(go())

@@ -56,6 +56,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import httpx2
 import sqlalchemy as sa
@@ -64,7 +65,7 @@ from frontdesk.clock import Clock, utcnow
 from frontdesk.db import Database, tables
 from frontdesk.delivery import crm
 from frontdesk.delivery.retries import Pace, Step, next_step
-from frontdesk.records import endpoints
+from frontdesk.records import deliveries, endpoints, submissions
 from frontdesk.records.endpoints import Endpoint
 from frontdesk.settings import Settings
 
@@ -76,6 +77,8 @@ SHUTDOWN_GRACE = 10.0  # seconds to let in-flight POSTs finish before their leas
 # transaction per delivery would compete with the site's own writes for the SQLite write lock.
 BATCH_WINDOW = 0.1
 CRASHED = "worker crashed during delivery"
+PRUNE_EVERY = 600.0  # seconds between prunes of delivered deliveries past FRONTDESK_DELIVERY_RETENTION_DAYS
+PRUNE_BATCHES = 20  # at most this many batches of `deliveries.PRUNE_BATCH` per prune, each its own transaction
 
 d = tables.deliveries
 e = tables.endpoints
@@ -174,6 +177,9 @@ class Outbox:
         self._finished: list[_Result] = []  # posted, not yet recorded
         self._runner: asyncio.Task[None] | None = None
         self._running = False
+        self.retention = dt.timedelta(days=settings.delivery_retention_days)
+        self._pruned = 0.0
+        self._listener: Any = None  # PostgreSQL: the connection that LISTENs for accepted submissions
 
     @property
     def configured(self) -> bool:
@@ -446,6 +452,39 @@ class Outbox:
         if len(self._finished) >= self.concurrency or route.inbox.qsize() < self._chunk or route.busy <= 1:
             self._wake.set()
 
+    async def prune(self) -> int:
+        """Delete delivered deliveries (and their attempts) older than the retention; return how many.
+
+        Failed ones are never pruned. Small batches, each its own transaction, so the site's writes never
+        wait long behind a prune.
+        """
+        if not self.retention:
+            return 0
+        before = self.clock() - self.retention
+
+        def batch(conn: sa.Connection) -> int:
+            attempts, rows = deliveries.prune_statements(before)
+            conn.execute(attempts)
+            return int(conn.execute(rows).rowcount)
+
+        total = 0
+        for _ in range(PRUNE_BATCHES):
+            done = await self.db.write_sync(batch)
+            total += done
+            if done < deliveries.PRUNE_BATCH:
+                break
+        if total:
+            log.info("pruned %d delivered deliveries older than %d days", total, self.retention.days)
+        return total
+
+    async def _prune_now_and_then(self) -> None:
+        if time.monotonic() - self._pruned >= PRUNE_EVERY:
+            self._pruned = time.monotonic()
+            try:
+                await self.prune()
+            except Exception:  # pruning is housekeeping: the next round tries again
+                log.exception("pruning delivered deliveries failed")
+
     # -- running -----------------------------------------------------------------------------------
 
     async def drain_once(self) -> int:
@@ -485,9 +524,29 @@ class Outbox:
                 claims[endpoint_id] = room
         return claims, release
 
+    async def _listen(self) -> None:
+        """On PostgreSQL, wake at once when a submission is accepted (NOTIFY); the poll stays as the fallback."""
+        if self.db.is_sqlite:
+            return
+        try:
+            conn = await self.db.engine.connect()
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection  # asyncpg's own connection
+            await driver.add_listener(submissions.NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            self._listener = conn
+        except Exception:  # no LISTEN (a pooler in transaction mode, say): polling alone still delivers
+            log.warning("cannot LISTEN for new deliveries; polling every %g s", self.poll, exc_info=True)
+
+    async def _unlisten(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None
+
     async def run(self) -> None:
         """Claim, post and record until `request_stop()`; what is in flight then is left to `stop()`."""
         self._running = True
+        await self._listen()
         backlog = False  # the last claim was full, so more is probably due
         last_cycle = 0.0
         warned = False
@@ -497,6 +556,7 @@ class Outbox:
             if gap > 0 and not backlog and len(self._finished) < self.concurrency:
                 await asyncio.sleep(gap)  # let a few more results join this transaction
             last_cycle = time.monotonic()
+            await self._prune_now_and_then()
             try:
                 await self.refresh()
                 if not self.configured and not warned:
@@ -539,6 +599,7 @@ class Outbox:
         if self._runner is not None:
             await self._runner
             self._runner = None
+        await self._unlisten()
         for route in self.routes.values():
             route.take_inbox()
 

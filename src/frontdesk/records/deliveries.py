@@ -156,6 +156,26 @@ async def resume_endpoint(conn: AsyncConnection, endpoint: str, *, now: dt.datet
     return True
 
 
+PRUNE_BATCH = 500
+
+
+def prune_statements(before: dt.datetime) -> tuple[sa.Delete, sa.Delete]:
+    """Delete one batch of deliveries DELIVERED before `before`, their attempts first.
+
+    Failed, pending, held and cancelled deliveries are never pruned: a dead letter waits for a person, and
+    the others are not finished. Synchronous statements, for the worker's own bookkeeping transaction.
+    """
+    batch = (
+        sa.select(d.c.id)
+        .where(d.c.state == "delivered", d.c.delivered_at < before)
+        .order_by(d.c.delivered_at, d.c.id)
+        .limit(PRUNE_BATCH)
+        .scalar_subquery()
+    )
+    a = tables.delivery_attempts
+    return a.delete().where(a.c.delivery_id.in_(batch)), d.delete().where(d.c.id.in_(batch))
+
+
 @dataclass(frozen=True)
 class Queue:
     """What waits for one endpoint (`endpoint` is its name, or "unrouted")."""

@@ -200,9 +200,10 @@ async def _delete_spam(conn: AsyncConnection, ids: Sequence[str], *, uploads_dir
 
 
 def _delivered_before(cutoff: dt.datetime) -> sa.ColumnElement[bool]:
-    delivered = sa.exists().where(d_.c.submission_id == s_.c.id, d_.c.state == "delivered")
-    unfinished = sa.exists().where(d_.c.submission_id == s_.c.id, d_.c.state != "delivered")
-    return sa.and_(s_.c.created_at < cutoff, s_.c.erased_at.is_(None), s_.c.spam.is_(False), delivered, ~unfinished)
+    # Finished: nothing left pending, held or failed. Delivered rows may have been pruned already (the
+    # worker's FRONTDESK_DELIVERY_RETENTION_DAYS), and a delivery cancelled with its endpoint goes nowhere.
+    unfinished = sa.exists().where(d_.c.submission_id == s_.c.id, d_.c.state.in_(("pending", "held", "failed")))
+    return sa.and_(s_.c.created_at < cutoff, s_.c.erased_at.is_(None), s_.c.spam.is_(False), ~unfinished)
 
 
 def _old_spam(now: dt.datetime, spam_older_than: dt.timedelta) -> sa.ColumnElement[bool]:

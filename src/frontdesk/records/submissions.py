@@ -33,6 +33,8 @@ from frontdesk.db import Database, tables
 from frontdesk.db.tables import Row
 from frontdesk.records import endpoints
 
+NOTIFY_CHANNEL = "frontdesk_deliveries"  # PostgreSQL: idle workers LISTEN on it (delivery/outbox.py)
+
 EVENT_TYPES = {
     "lead": "lead.created",
     "application": "application.created",
@@ -127,6 +129,8 @@ async def accept(
         more = await extra(conn, submission_id) if extra is not None else None
         rows = delivery_rows(more, await endpoints.route(conn, event_type))
         await conn.execute(tables.deliveries.insert(), rows)
+        if conn.dialect.name == "postgresql" and not spam:  # sent at COMMIT, so a woken worker finds the rows
+            await conn.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
         return tuple(row["id"] for row in rows)
 
     ids = await db.transact(write)
