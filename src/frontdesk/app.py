@@ -38,7 +38,7 @@ from frontdesk.delivery import outbox
 from frontdesk.delivery.files import ResumeLinks
 from frontdesk.errors import client_gone, error_page
 from frontdesk.guard import ratelimit, spam
-from frontdesk.intake import application, comment_form, feedback, request_info
+from frontdesk.intake import application, comment_form, feedback, request_info, schema
 from frontdesk.intake.attribution import AttributionMiddleware
 from frontdesk.media import ImageLibrary
 from frontdesk.pagecache import PageCache, PageCacheMiddleware
@@ -119,6 +119,7 @@ def create_app(
         *application.routes,
         *feedback.routes,
         *comment_form.routes,
+        Route(schema.SCHEMA_URL, schema.serve, name="webhook_schema"),
         *staff_routes,
         *ResumeLinks(settings, db, clock).routes(),
         Route("/static/{path:path}", assets.serve, name="static"),

@@ -15,15 +15,17 @@ import secrets
 from frontdesk import __version__
 from frontdesk.delivery import crm
 from frontdesk.records.endpoints import Endpoint
+from frontdesk.records.payloads import PingData
 
 EVENT_TYPE = "ping"
 
 
 def body(endpoint: Endpoint, now: dt.datetime) -> str:
+    data: PingData = {"endpoint": endpoint.name, "sender": f"Frontdesk {__version__}"}
     payload = {
         "type": EVENT_TYPE,
         "timestamp": now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-        "data": {"endpoint": endpoint.name, "sender": f"Frontdesk {__version__}"},
+        "data": data,
     }
     return crm.encode_body(payload)
 
