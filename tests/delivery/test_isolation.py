@@ -210,3 +210,37 @@ def test_delivered_deliveries_are_pruned_after_the_retention_and_failed_ones_kep
         assert old not in attempts and fresh in attempts
 
     run(go())
+
+
+def test_rate_limit_and_breaker_live_with_the_endpoint(make_settings, receiver, other):
+    """A rate-limited endpoint is paced; a failing one's breaker is written to its row for every worker."""
+    settings = make_settings(retry_schedule=(0,) * 12, worker_poll_seconds=0.05, webhook_timeout=2.0)
+    other.mode = "fail"
+
+    async def go() -> tuple[float, int]:
+        async with worker_for(settings) as worker:
+            await add(worker.db, "paced", receiver.url, receiver.secret)
+            await add(worker.db, "broken", other.url, other.secret)
+            async with worker.db.write() as conn:
+                await conn.execute(
+                    tables.endpoints.update().where(tables.endpoints.c.name == "paced").values(rate_limit=10)
+                )
+            worker.start()
+            started = time.monotonic()
+            accepted = [await accept_lead(worker.db) for _ in range(10)]
+            mine = {i for a in accepted for i in a.delivery_ids}
+            await until(lambda: len(mine & set(receiver.messages)) == 10, within=10)
+            took = time.monotonic() - started
+            e = tables.endpoints
+            query = sa.select(e.c.breaker_failures).where(e.c.name == "broken")
+            deadline = time.monotonic() + 5
+            while True:
+                async with worker.db.read() as conn:
+                    failures = (await conn.execute(query)).scalar_one()
+                if failures >= 10 or time.monotonic() > deadline:
+                    return took, failures
+                await asyncio.sleep(0.05)
+
+    took, failures = run(go())
+    assert took >= 0.8  # ten at ten a second
+    assert failures >= 10  # the breaker opened, and the row says so
