@@ -215,3 +215,24 @@ def test_a_disabled_endpoint_takes_no_deliveries(env, settings, receiver):
     run(disable())
     accept_each_kind(settings.database_url)
     assert {r.endpoint_id for r in db_rows(settings.database_url, d)} == {None}  # unrouted, waiting
+
+
+def test_a_pause_from_before_endpoints_moves_onto_the_crm_endpoint(env, settings, receiver, capsys):
+    async def legacy_pause() -> None:
+        db = Database(settings.database_url)
+        async with db.write() as conn:
+            await conn.execute(
+                tables.endpoint_pauses.insert().values(endpoint=receiver.url, paused_at=NOW, reason="HTTP 410 Gone")
+            )
+        await db.dispose()
+
+    run(legacy_pause())
+    waiting = accept_each_kind(settings.database_url)
+    env.setenv("FRONTDESK_CRM_WEBHOOK_URL", receiver.url)
+    env.setenv("FRONTDESK_CRM_WEBHOOK_SECRET", receiver.secret)
+    assert main(["worker", "--once"]) == 0 and not receiver.messages  # still paused, as before the upgrade
+    assert db_rows(settings.database_url, tables.endpoint_pauses) == []
+    assert main(["endpoints", "list"]) == 0
+    assert "crm [from FRONTDESK_CRM_WEBHOOK_URL]: paused (HTTP 410 Gone)" in capsys.readouterr().out
+    assert main(["deliveries", "resume"]) == 0  # the old command, by URL
+    assert main(["worker", "--once"]) == 0 and set(receiver.messages) == set(waiting)
