@@ -15,6 +15,7 @@ nothing is saved. Every change is written to the audit log with the actor `cli`,
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,7 +24,10 @@ from frontdesk.clock import utcnow
 from frontdesk.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from frontdesk.db import Database
+    from frontdesk.records.endpoints import Endpoint
 
 T = TypeVar("T")
 
@@ -66,6 +70,29 @@ def _checked(fn: Callable[..., T], *args: Any) -> T:
         raise CommandError(f"{exc.field}: {exc}") from None
 
 
+def _secret(given: str | None) -> tuple[str, bool]:
+    """The checked `--secret`, or a new one; and whether it was generated (then it is printed once)."""
+    from frontdesk.records import endpoints
+
+    if given is None:
+        return endpoints.new_secret(), True
+    return _checked(endpoints.check_secret, given), False
+
+
+def _show_once(secret: str, generated: bool) -> None:
+    if generated:
+        print(f"secret (shown once, give it to the receiver): {secret}")
+
+
+async def _existing(conn: AsyncConnection, name: str, now: dt.datetime) -> Endpoint:
+    from frontdesk.records import endpoints
+
+    found = await endpoints.get(conn, name, now=now)
+    if found is None:
+        raise CommandError(f"no endpoint named {name!r}")
+    return found
+
+
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     from frontdesk import audit
     from frontdesk.records import endpoints
@@ -74,8 +101,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     url = _checked(endpoints.check_url, args.url)
     events = _checked(endpoints.check_events, args.events)
     rate = _checked(endpoints.check_rate_limit, args.rate_limit)
-    generated = args.secret is None
-    secret = endpoints.new_secret() if generated else _checked(endpoints.check_secret, args.secret)
+    secret, generated = _secret(args.secret)
 
     async def add(db: Database) -> None:
         now = utcnow()
@@ -85,8 +111,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
     run_with_db(settings, add, errors=(endpoints.EndpointError,))
     print(f"added {name}: {', '.join(events)} -> {url}")
-    if generated:
-        print(f"secret (shown once, give it to the receiver): {secret}")
+    _show_once(secret, generated)
     return 0
 
 
@@ -127,9 +152,7 @@ def cmd_change(args: argparse.Namespace, settings: Settings) -> int:
     async def apply(db: Database) -> str:
         now = utcnow()
         async with db.write() as conn:
-            found = await endpoints.get(conn, name, now=now)
-            if found is None:
-                raise CommandError(f"no endpoint named {name!r}")
+            found = await _existing(conn, name, now)
             if change == "remove":
                 if found.source == "env":
                     raise CommandError(f"{name} comes from FRONTDESK_CRM_WEBHOOK_URL: unset it to stop using it")
@@ -151,14 +174,11 @@ def cmd_change(args: argparse.Namespace, settings: Settings) -> int:
 def _test(settings: Settings, name: str) -> int:
     from frontdesk import audit
     from frontdesk.delivery import ping
-    from frontdesk.records import endpoints
 
     async def send(db: Database) -> str:
         now = utcnow()
         async with db.read() as conn:
-            found = await endpoints.get(conn, name, now=now)
-        if found is None:
-            raise CommandError(f"no endpoint named {name!r}")
+            found = await _existing(conn, name, now)
         answer = await ping.send(found, time_limit=settings.webhook_timeout, now=now)
         async with db.write() as conn:
             detail = f"status {answer.status}" if answer.status else (answer.error or "")
@@ -179,15 +199,12 @@ def cmd_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
     name = _checked(endpoints.check_name, args.name)
     overlap = _checked(endpoints.parse_overlap, args.overlap)
-    generated = args.secret is None
-    secret = endpoints.new_secret() if generated else _checked(endpoints.check_secret, args.secret)
+    secret, generated = _secret(args.secret)
 
     async def rotate(db: Database) -> str:
         now = utcnow()
         async with db.write() as conn:
-            found = await endpoints.get(conn, name, now=now)
-            if found is None:
-                raise CommandError(f"no endpoint named {name!r}")
+            found = await _existing(conn, name, now)
             if found.source == "env":
                 raise CommandError(
                     f"{name} comes from FRONTDESK_CRM_WEBHOOK_SECRET: change it there (the old one keeps signing 24 h)"
@@ -198,6 +215,5 @@ def cmd_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
     until = run_with_db(settings, rotate, errors=(endpoints.EndpointError,))
     print(f"rotated {name}: the new secret signs now; the old ones sign too until {until}")
-    if generated:
-        print(f"secret (shown once, give it to the receiver): {secret}")
+    _show_once(secret, generated)
     return 0
