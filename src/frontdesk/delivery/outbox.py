@@ -172,6 +172,7 @@ class Outbox:
         self.routes: dict[str, Route] = {}
         self._synced = False
         self._refreshed = 0.0
+        self._refreshing = asyncio.Lock()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._finished: list[_Result] = []  # posted, not yet recorded
@@ -197,8 +198,11 @@ class Outbox:
 
     async def refresh(self, force: bool = False) -> None:
         """Read the endpoints (at most once per poll interval) and bring the routes in line with them."""
-        if not force and time.monotonic() - self._refreshed < self.poll:
-            return
+        async with self._refreshing:  # one at a time: concurrent claims must not build a route twice
+            if force or time.monotonic() - self._refreshed >= self.poll:
+                await self._refresh()
+
+    async def _refresh(self) -> None:
         now = self.clock()
         if not self._synced:
             s = self.settings
@@ -207,7 +211,7 @@ class Outbox:
                     async with self.db.write() as conn:
                         await endpoints.sync_env(conn, s.crm_webhook_url, s.crm_webhook_secret, now=now)
                     break
-                except sa.exc.IntegrityError:  # another worker created the endpoint meanwhile: update it
+                except (sa.exc.IntegrityError, endpoints.EndpointError):  # another worker created it: update it
                     if not tries_left:
                         raise
             self._synced = True

@@ -12,8 +12,8 @@ An endpoint is one destination (a CRM, an applicant-tracking system, a Slack rel
 - a state: `active`, `paused` (it answered 410 Gone, or staff paused it: its deliveries wait, none are lost)
   or `disabled` (takes no new deliveries).
 
-`route(conn, event_type)` is what `submissions.accept` calls, inside the submission's transaction, to
-write one delivery per matching endpoint. When none matches (nothing configured yet), the delivery is
+`routes(conn)` is what `submissions.accept` reads, inside the submission's transaction, to write one
+delivery per matching endpoint (`Routes.targets`). When none matches (nothing configured yet), the delivery is
 written "unrouted" (`endpoint_id` NULL) and the next endpoint whose filter takes it adopts it, so a lead
 accepted before the CRM was configured is still sent, as before endpoints existed.
 
@@ -207,18 +207,23 @@ async def get(conn: AsyncConnection, name: str, *, now: dt.datetime) -> Endpoint
     return from_row(row, now) if row is not None else None
 
 
-def matching_statement(event_type: str) -> sa.Select[str]:
-    """The ids of the endpoints that take `event_type` now (active or paused; not disabled)."""
-    return sa.select(e.c.id).where(
-        e.c.state != "disabled", sa.or_(e.c.events == WILDCARD, e.c.events.contains(f",{event_type},"))
-    )
+@dataclass(frozen=True)
+class Routes:
+    """Which endpoints take which event types, as read inside one write transaction."""
+
+    filters: tuple[tuple[str, str], ...]  # (endpoint id, events column), not disabled, by id
+
+    def targets(self, event_type: str) -> list[str | None]:
+        """The endpoint ids a new delivery of `event_type` goes to; `[None]` (unrouted) when none takes it."""
+        needle = f",{event_type},"
+        ids: list[str | None] = [eid for eid, events in self.filters if events == WILDCARD or needle in events]
+        return ids or [None]
 
 
-async def route(conn: AsyncConnection, event_type: str) -> list[str | None]:
-    """The endpoint ids a new delivery of `event_type` goes to; `[None]` (unrouted) when none takes it."""
-    found = await conn.execute(matching_statement(event_type).order_by(e.c.id))
-    ids: list[str | None] = [str(x) for x in found.scalars()]
-    return ids or [None]
+async def routes(conn: AsyncConnection) -> Routes:
+    """Read the routing table (one small query; `submissions.accept` shares it across a group commit)."""
+    found = await conn.execute(sa.select(e.c.id, e.c.events).where(e.c.state != "disabled").order_by(e.c.id))
+    return Routes(tuple((str(eid), str(events)) for eid, events in found))
 
 
 # -- writing -----------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ takes the `Database` rather than a connection: it hands its rows to the group
 commit (`db.transact`), which shares one SQLite commit among every submission
 that arrives meanwhile. `accept()` inserts the submission and
 one webhook message per endpoint whose filter takes its event type
-(`endpoints.route`, read in the same transaction, so a submission never
+(`endpoints.routes`, read in the same transaction, so a submission never
 misses an endpoint added before it committed), and returns only after
 COMMIT. The caller answers "thank you" after that, so once a person sees
 the thanks their submission survives a `kill -9` of every process: the
@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.db import Database, tables
+from frontdesk.db import Database, Inserts, tables
 from frontdesk.db.tables import Row
 from frontdesk.records import endpoints
 
@@ -43,6 +43,17 @@ EVENT_TYPES = {
 }
 
 Extra = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
+
+
+async def routes_and_wake(conn: AsyncConnection) -> endpoints.Routes:
+    """The routing table, read in the accepting transaction; on PostgreSQL also a NOTIFY for idle workers.
+
+    PostgreSQL sends the notification at COMMIT, so a worker it wakes finds the new rows. Once per
+    transaction: the group commit (SQLite) shares it across the batch, where there is no NOTIFY anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    return await endpoints.routes(conn)
 
 
 @dataclass(frozen=True)
@@ -124,17 +135,30 @@ async def accept(
             for i, target in enumerate(targets)
         ]
 
-    async def write(conn: AsyncConnection) -> tuple[str, ...]:
-        await conn.execute(tables.submissions.insert(), submission_row)
-        more = await extra(conn, submission_id) if extra is not None else None
-        rows = delivery_rows(more, await endpoints.route(conn, event_type))
-        await conn.execute(tables.deliveries.insert(), rows)
-        if conn.dialect.name == "postgresql" and not spam:  # sent at COMMIT, so a woken worker finds the rows
-            await conn.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
-        return tuple(row["id"] for row in rows)
+    written: list[str] = []  # the delivery ids, known once the rows are made inside the transaction
 
-    ids = await db.transact(write)
-    return Accepted(submission_id, delivery_id, spam, ids)
+    def deliveries_for(routing: endpoints.Routes, more: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        rows = delivery_rows(more, routing.targets(event_type))
+        written[:] = [row["id"] for row in rows]
+        return rows
+
+    if extra is None:  # rows only: the group commit batches them with every other submission meanwhile
+        await db.transact(
+            Inserts(
+                ((tables.submissions, submission_row),),
+                lookup=routes_and_wake,
+                more=lambda routing: tuple((tables.deliveries, row) for row in deliveries_for(routing)),
+            )
+        )
+    else:
+
+        async def write(conn: AsyncConnection) -> None:
+            await conn.execute(tables.submissions.insert(), submission_row)
+            more = await extra(conn, submission_id)
+            await conn.execute(tables.deliveries.insert(), deliveries_for(await routes_and_wake(conn), more))
+
+        await db.transact(write)
+    return Accepted(submission_id, delivery_id, spam, tuple(written))
 
 
 async def release_spam(conn: AsyncConnection, submission_id: str, *, now: dt.datetime) -> bool:
