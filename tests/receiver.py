@@ -39,6 +39,7 @@ class Received:
     headers: dict[str, str]
     body: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    raw: str = ""  # the body as it arrived, for checking a signature again
 
 
 def free_port() -> int:
@@ -134,7 +135,7 @@ class Receiver:
             if self.delay:
                 await asyncio.sleep(self.delay)
             with self._lock:
-                self.messages[msg_id].append(Received(msg_id, headers, payload))
+                self.messages[msg_id].append(Received(msg_id, headers, payload, raw=body.decode()))
             await self._answer(send, 204, b"")
 
     @staticmethod

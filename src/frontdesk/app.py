@@ -42,7 +42,7 @@ from frontdesk.delivery.files import ResumeLinks
 from frontdesk.errors import client_gone, error_page
 from frontdesk.guard import ratelimit, request_shape, spam
 from frontdesk.guard.headers import security_headers
-from frontdesk.intake import application, attribution, comment_form, feedback, request_info
+from frontdesk.intake import application, attribution, comment_form, feedback, request_info, schema
 from frontdesk.intake.attribution import AttributionMiddleware
 from frontdesk.logs import configure_logging
 from frontdesk.media import ImageLibrary
@@ -143,6 +143,7 @@ def create_app(
         *application.routes,
         *feedback.routes,
         *comment_form.routes,
+        Route(schema.SCHEMA_URL, schema.serve, name="webhook_schema"),
         *staff_routes,
         *staff_api.routes,
         *ResumeLinks(settings, db, clock).routes(),

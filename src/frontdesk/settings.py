@@ -58,6 +58,7 @@ class Settings:
     webhook_timeout: float = 15.0
     worker_poll_seconds: float = 1.0
     lease_seconds: float = 60.0
+    delivery_retention_days: int = 90  # delivered deliveries and their attempts are pruned after; 0: kept
     resume_link_days: int = 7
     metrics_token: str = ""
     # Abuse resistance.
@@ -251,6 +252,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         webhook_timeout=_number(env, "WEBHOOK_TIMEOUT", d.webhook_timeout, minimum=0.1),
         worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", d.worker_poll_seconds, minimum=0.01),
         lease_seconds=_number(env, "LEASE_SECONDS", d.lease_seconds, minimum=1),
+        delivery_retention_days=int(min(36500, _number(env, "DELIVERY_RETENTION_DAYS", d.delivery_retention_days))),
         resume_link_days=int(_number(env, "RESUME_LINK_DAYS", d.resume_link_days, minimum=1)),
         metrics_token=_get(env, "METRICS_TOKEN") or "",
         trusted_origins=tuple(o.rstrip("/") for o in _list(env, "TRUSTED_ORIGINS")),

@@ -91,7 +91,7 @@ def test_deliveries_summary(env, settings, capsys):
     assert "pending           2  (1 retrying)" in out
     assert "delivered         1" in out and "failed            1" in out
     assert ids["failed"] in out and "HTTP 500 Internal Server Error" in out
-    assert "warning: no CRM webhook URL" in out
+    assert "warning: no webhook endpoint is configured" in out
     assert "Ada" not in out  # ids and errors only, never a person's data
 
 
@@ -130,6 +130,7 @@ def test_bad_date_is_a_usage_error(env, capsys):
 
 def test_resume_a_paused_endpoint(env, settings, capsys):
     env.setenv("FRONTDESK_CRM_WEBHOOK_URL", "http://127.0.0.1:9/crm")
+    assert main(["endpoints", "add", "crm2", "http://127.0.0.1:9/crm"]) == 0
 
     async def pause() -> None:
         db = Database(settings.database_url)
@@ -138,7 +139,7 @@ def test_resume_a_paused_endpoint(env, settings, capsys):
 
     run(pause())
     assert main(["deliveries"]) == 0
-    assert "paused: http://127.0.0.1:9/crm" in capsys.readouterr().out
+    assert "paused: http://127.0.0.1:9/crm (crm2)" in capsys.readouterr().out
     assert main(["deliveries", "resume"]) == 0
     assert main(["deliveries", "resume"]) == 2
     assert "is not paused" in capsys.readouterr().err
@@ -147,7 +148,8 @@ def test_resume_a_paused_endpoint(env, settings, capsys):
 def test_worker_once_delivers_and_worker_needs_a_crm(env, settings, receiver, capsys):
     ids = run(seed(settings.database_url))
     assert main(["worker", "--once"]) == 2
-    assert "FRONTDESK_CRM_WEBHOOK_URL" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "FRONTDESK_CRM_WEBHOOK_URL" in err and "endpoints add" in err
     env.setenv("FRONTDESK_CRM_WEBHOOK_URL", receiver.url)
     env.setenv("FRONTDESK_CRM_WEBHOOK_SECRET", receiver.secret)
     assert main(["worker", "--once"]) == 0

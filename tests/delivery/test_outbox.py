@@ -108,9 +108,14 @@ def test_retry_after_parsing():
     now = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
     assert crm.parse_retry_after("7", now) == 7.0
     assert crm.parse_retry_after("Fri, 20 Nov 2026 12:01:30 GMT", now) == 90.0
-    assert crm.parse_retry_after("Fri, 20 Nov 2026 11:00:00 GMT", now) == 0.0  # in the past: no extra wait
-    assert crm.parse_retry_after("99999999", now) == crm.RETRY_AFTER_CAP
+    # Past, huge, malformed: None, so the normal retry schedule applies (never a year's wait, never a crash).
+    assert crm.parse_retry_after("Fri, 20 Nov 2026 11:00:00 GMT", now) is None
+    assert crm.parse_retry_after("99999999", now) is None
+    assert crm.parse_retry_after("9" * 400, now) is None
+    assert crm.parse_retry_after("\u00b2", now) is None  # a superscript two: isdigit() but not a number
+    assert crm.parse_retry_after("1.5", now) is None
     assert crm.parse_retry_after("soon", now) is None
+    assert crm.parse_retry_after("Fri, 20 Nov 9999 11:00:00 GMT", now) is None
     assert crm.parse_retry_after(None, now) is None
 
 
@@ -257,8 +262,8 @@ def test_410_pauses_the_endpoint_until_resumed(crm_settings, receiver):
         async with outbox(crm_settings) as worker:
             ids = {(await accept_lead(worker.db)).delivery_id, (await accept_lead(worker.db)).delivery_id}
             worker.start()
-            p = tables.endpoint_pauses
-            await until_db(worker.db, sa.select(sa.func.count()).select_from(p), 1)
+            e = tables.endpoints
+            await until_db(worker.db, sa.select(sa.func.count()).select_from(e).where(e.c.state == "paused"), 1)
             receiver.mode = "ok"
             sent = len(receiver.requests)
             await asyncio.sleep(0.5)

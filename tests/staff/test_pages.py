@@ -166,7 +166,17 @@ def test_paused_endpoint_is_shown_and_resumed(staff_client):
     secret_url = "https://crm.example/hooks/s3cr3t-token"
     execute(
         client := staff_client("viewer"),
-        tables.endpoint_pauses.insert().values(endpoint=secret_url, paused_at=NOW, reason="410 Gone"),
+        tables.endpoints.insert().values(
+            id="ep_1",
+            name="crm",
+            url=secret_url,
+            secrets=[{"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "expires_at": None}],
+            events="*",
+            state="paused",
+            state_reason="410 Gone",
+            state_at=NOW,
+            created_at=NOW,
+        ),
     )
     viewer_page = client.get("/staff/deliveries").text
     assert "Paused endpoints" in viewer_page and "crm.example" in viewer_page
@@ -177,7 +187,7 @@ def test_paused_endpoint_is_shown_and_resumed(staff_client):
     assert secret_url in admin_page and 'action="/staff/endpoints/resume"' in admin_page
     response = client.post("/staff/endpoints/resume", data={"endpoint": secret_url})
     assert response.status_code == 303 and response.headers["location"].endswith("notice=resumed")
-    assert fetch(client, sa.select(tables.endpoint_pauses)) == []
+    assert fetch(client, sa.select(tables.endpoints.c.state)) == [("active",)]
     assert "Paused endpoints" not in client.get("/staff/deliveries").text
     assert (
         client.post("/staff/endpoints/resume", data={"endpoint": secret_url})

@@ -4,7 +4,7 @@
     frontdesk deliveries                           counts by state, the oldest pending, pauses, recent failures
     frontdesk deliveries replay ID                 requeue one delivery (same webhook-id, same body)
     frontdesk deliveries replay --failed-since DATE [--until DATE]
-    frontdesk deliveries resume [URL]              lift the pause set when the CRM answered 410
+    frontdesk deliveries resume [URL|NAME]         lift the pause set when an endpoint answered 410
 
 Output names deliveries by id and event type only, never a person's data, so
 it can be pasted into a ticket. Replays and resumes are written to the audit
@@ -47,31 +47,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.set_defaults(handler=cmd_resume)
 
 
+NO_ENDPOINT = (
+    "no webhook endpoint: set FRONTDESK_CRM_WEBHOOK_URL and FRONTDESK_CRM_WEBHOOK_SECRET, "
+    "or add one with `frontdesk endpoints add`; deliveries wait as pending"
+)
+
+
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.crm_webhook_url or not settings.crm_webhook_secret:
-        raise CommandError(
-            "the worker needs FRONTDESK_CRM_WEBHOOK_URL and FRONTDESK_CRM_WEBHOOK_SECRET; deliveries wait as pending"
-        )
     if args.concurrency < 1:
         raise CommandError("--concurrency must be at least 1")
     concurrency, once = args.concurrency, args.once
 
     async def work(db: Database) -> int:
-        from frontdesk.delivery import crm
         from frontdesk.delivery.outbox import SHUTDOWN_GRACE, Outbox
 
-        async with crm.make_client(settings.webhook_timeout, concurrency) as client:
-            worker = Outbox(db, settings, client, concurrency=concurrency)
-            if once:
-                print(f"attempted {await worker.drain_once()} deliveries")
-                return 0
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, worker.request_stop)
-            await worker.run()
-            # SIGTERM: finish what is in flight, or hand it back for another worker.
-            await worker.stop(SHUTDOWN_GRACE)
+        worker = Outbox(db, settings, concurrency=concurrency)  # each endpoint gets its own connection pool
+        await worker.refresh(force=True)
+        if not worker.configured:
+            raise CommandError(NO_ENDPOINT)
+        if once:
+            print(f"attempted {await worker.drain_once()} deliveries")
+            await worker.stop(0)
             return 0
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, worker.request_stop)
+        await worker.run()
+        # SIGTERM: finish what is in flight, or hand it back for another worker.
+        await worker.stop(SHUTDOWN_GRACE)
+        return 0
 
     return run_with_db(settings, work)
 
@@ -84,7 +88,7 @@ def _ago(seconds: float) -> str:
 
 
 def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
-    from frontdesk.records import deliveries
+    from frontdesk.records import deliveries, endpoints
 
     async def report(db: Database) -> None:
         now = utcnow()
@@ -92,6 +96,7 @@ def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
             stats = await deliveries.stats(conn)
             paused = await deliveries.paused_endpoints(conn)
             failures = await deliveries.recent_failures(conn, limit=10)
+            has_endpoints = bool(await endpoints.listing(conn, now=now))
         print("deliveries:")
         for state in deliveries.STATES:
             extra = f"  ({stats.retrying} retrying)" if state == "pending" and stats.retrying else ""
@@ -99,11 +104,11 @@ def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
         age = stats.oldest_pending_age(now)
         if age is not None:
             print(f"oldest pending: {_ago(age)} old")
-        if not settings.crm_webhook_url or not settings.crm_webhook_secret:
-            print("warning: no CRM webhook URL or secret is set: pending deliveries wait until one is")
+        if not has_endpoints and not (settings.crm_webhook_url and settings.crm_webhook_secret):
+            print("warning: no webhook endpoint is configured: pending deliveries wait until one is")
         for p in paused:
-            print(f"paused: {p.endpoint} since {p.paused_at:%Y-%m-%d %H:%M} ({p.reason});")
-            print("  fix the CRM side, then run `frontdesk deliveries resume`")
+            print(f"paused: {p.endpoint} ({p.name}) since {p.paused_at:%Y-%m-%d %H:%M} ({p.reason});")
+            print(f"  fix the receiver's side, then run `frontdesk endpoints resume {p.name}`")
         if failures:
             print("recent failures:")
             for f in failures:

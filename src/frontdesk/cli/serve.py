@@ -91,7 +91,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if expiring:
         warnings.append(expiring)
     if not settings.crm_webhook_url:
-        warnings.append("FRONTDESK_CRM_WEBHOOK_URL is not set: submissions are kept as pending until it is")
+        warnings.append(
+            "FRONTDESK_CRM_WEBHOOK_URL is not set: submissions are kept as pending until it is, "
+            "or until an endpoint takes them (`frontdesk endpoints list`)"
+        )
     elif not settings.crm_webhook_secret:
         warnings.append("FRONTDESK_CRM_WEBHOOK_SECRET is not set: webhooks cannot be signed and wait as pending")
     if settings.production and not settings.https:

@@ -116,9 +116,16 @@ class Inserts:
     The SQLite writer inserts the rows of every such job in a batch with one
     executemany per table, which is what lets a busy form reach thousands of
     durable submissions a second; other jobs run one by one.
+
+    Rows that depend on what the transaction reads (a submission's deliveries depend on the endpoints)
+    give `lookup` and `more`: `lookup(conn)` runs inside the transaction, ONCE per batch for every job
+    that names the same function, and `more(answer)` returns this job's further rows. So a batch of
+    submissions reads the endpoints once and still inserts with one executemany per table.
     """
 
     rows: tuple[tuple[sa.Table, dict[str, Any]], ...]
+    lookup: Callable[[AsyncConnection], Awaitable[Any]] | None = None
+    more: Callable[[Any], tuple[tuple[sa.Table, dict[str, Any]], ...]] | None = None
 
 
 Job = Callable[[AsyncConnection], Awaitable[Any]] | Inserts
@@ -126,8 +133,14 @@ Job = Callable[[AsyncConnection], Awaitable[Any]] | Inserts
 
 async def _insert_all(conn: AsyncConnection, jobs: list[Inserts]) -> None:
     by_table: dict[sa.Table, list[dict[str, Any]]] = {}
+    answers: dict[Callable[[AsyncConnection], Awaitable[Any]], Any] = {}
     for job in jobs:
-        for table, row in job.rows:
+        found = job.rows
+        if job.lookup is not None and job.more is not None:
+            if job.lookup not in answers:
+                answers[job.lookup] = await job.lookup(conn)
+            found = (*found, *job.more(answers[job.lookup]))
+        for table, row in found:
             by_table.setdefault(table, []).append(row)
     for table, rows in by_table.items():  # dicts keep first-seen order: parents first
         await conn.execute(table.insert(), rows)

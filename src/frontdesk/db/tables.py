@@ -93,8 +93,12 @@ deliveries = sa.Table(
     metadata,
     sa.Column("id", sa.String(40), primary_key=True),  # the webhook-id, stable across retries
     sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id"), nullable=False),
+    # The destination (`endpoints.id`), NULL while no endpoint took it. No foreign key: removing an endpoint
+    # keeps the history of its deliveries.
+    sa.Column("endpoint_id", sa.String(40), nullable=True),
     sa.Column("event_type", sa.String(40), nullable=False),
     # pending (waiting for its next attempt) | delivered | failed (dead letter) | held (spam, never sent)
+    # | cancelled (its submission was erased, or its endpoint removed, before it went out)
     sa.Column("state", sa.String(12), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("payload", sa.JSON, nullable=False),  # the body, frozen when accepted
@@ -105,7 +109,15 @@ deliveries = sa.Table(
     sa.Column("delivered_at", TS, nullable=True),
     sa.Column("last_status", sa.Integer, nullable=True),
     sa.Column("last_error", sa.String(500), nullable=True),
-    sa.Index("ix_deliveries_due", "state", "next_attempt_at"),
+    # Only what is due is indexed for the worker: delivered rows, the bulk, stay out of its way.
+    sa.Index(
+        "ix_deliveries_due",
+        "endpoint_id",
+        "next_attempt_at",
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
+    sa.Index("ix_deliveries_state_created", "state", "created_at"),
     sa.Index("ix_deliveries_submission", "submission_id"),
 )
 
@@ -122,7 +134,29 @@ delivery_attempts = sa.Table(
     sa.Index("ix_delivery_attempts_delivery", "delivery_id", "at"),
 )
 
-# One row per endpoint that answered 410 Gone: delivery stops until staff resume it.
+# Where webhooks go (records/endpoints.py). `secrets` is a list of {"secret": "whsec_...", "expires_at":
+# ISO time or null}: the newest first, older ones kept until their overlap ends. `events` is the filter as
+# ",lead.created,comment.created," (or "*"). The breaker columns are shared by every worker and instance.
+endpoints = sa.Table(
+    "endpoints",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("secrets", sa.JSON, nullable=False),
+    sa.Column("events", sa.String(500), nullable=False),
+    sa.Column("rate_limit", sa.Float, nullable=True),  # deliveries per second at most; NULL: no limit
+    sa.Column("state", sa.String(12), nullable=False),  # active | paused (410 or by hand) | disabled
+    sa.Column("state_reason", sa.String(500), nullable=True),
+    sa.Column("state_at", TS, nullable=True),
+    sa.Column("source", sa.String(12), nullable=False, server_default="admin"),  # admin | env
+    sa.Column("breaker_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("breaker_until", TS, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+# Before endpoints (0005a): one row per URL that answered 410 Gone. Read once, for the endpoint that
+# FRONTDESK_CRM_WEBHOOK_URL names, by records.endpoints.sync_env; nothing writes it any more.
 endpoint_pauses = sa.Table(
     "endpoint_pauses",
     metadata,

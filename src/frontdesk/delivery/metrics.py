@@ -13,7 +13,9 @@ Metrics (all prefixed `frontdesk_`):
 - `delivery_oldest_pending_age_seconds` (gauge): 0 when nothing waits
 - `delivery_attempts_total{outcome}` (counter): delivered, retry, failed, paused
 - `delivery_latency_seconds` (histogram): how long the CRM took to answer each attempt
-- `delivery_endpoint_paused` (gauge): 1 while the CRM endpoint is paused after a 410
+- `delivery_endpoint_paused` (gauge): how many endpoints are paused (after a 410, or by hand)
+- `delivery_queue_depth{endpoint}` (gauge): pending deliveries per endpoint (by name; "unrouted" while none)
+- `delivery_queue_oldest_age_seconds{endpoint}` (gauge): age of each endpoint's oldest pending delivery
 - `outbox_in_flight` (gauge): POSTs this process has in flight
 
 A registry of its own per app (not prometheus_client's global one) keeps tests
@@ -67,7 +69,8 @@ async def gather(db: Database, clock: Clock, outbox: Outbox | None) -> list[Metr
         count, total_ms, *cumulative = (
             await conn.execute(sa.select(sa.func.count(), sa.func.sum(a.c.latency_ms), *buckets))
         ).one()
-        paused = (await conn.execute(sa.select(sa.func.count()).select_from(tables.endpoint_pauses))).scalar_one()
+        paused = len(await deliveries.paused_endpoints(conn))
+        queues = await deliveries.queues(conn)
 
     states = GaugeMetricFamily("frontdesk_deliveries", "Deliveries by state", labels=["state"])
     for state, n in stats.counts.items():
@@ -91,11 +94,22 @@ async def gather(db: Database, clock: Clock, outbox: Outbox | None) -> list[Metr
         sum_value=(total_ms or 0) / 1000,
     )
     paused_gauge = GaugeMetricFamily(
-        "frontdesk_delivery_endpoint_paused", "1 while a CRM endpoint is paused after answering 410", value=paused
+        "frontdesk_delivery_endpoint_paused", "Webhook endpoints paused (after a 410, or by hand)", value=paused
     )
+    depth = GaugeMetricFamily("frontdesk_delivery_queue_depth", "Pending deliveries per endpoint", labels=["endpoint"])
+    age = GaugeMetricFamily(
+        "frontdesk_delivery_queue_oldest_age_seconds",
+        "Age of each endpoint's oldest pending delivery (0 when none waits)",
+        labels=["endpoint"],
+    )
+    for q in queues:
+        depth.add_metric([q.endpoint], q.depth)
+        age.add_metric(
+            [q.endpoint], max(0.0, (now - q.oldest_pending_at).total_seconds()) if q.oldest_pending_at else 0
+        )
     in_flight = GaugeMetricFamily(
         "frontdesk_outbox_in_flight",
         "Deliveries this process is posting right now",
         value=outbox.in_flight if outbox is not None else 0,
     )
-    return [states, oldest, attempts, latency, paused_gauge, in_flight]
+    return [states, oldest, attempts, latency, paused_gauge, depth, age, in_flight]

@@ -1,10 +1,11 @@
 """The delivery worker: claim due deliveries with a lease, POST them signed, record what happened.
 
 A delivery row is written by `records.submissions.accept()` in the submission's own
-transaction, so the worker only ever moves existing rows forward::
+transaction, one per endpoint that takes its event, so the worker only ever moves existing
+rows forward::
 
-    claim  (state=pending, due, lease free or expired) -> lease_until=now+lease, lease_owner=me
-    post   (crm.post: signed with standardwebhooks, one shared httpx2 client, total timeout)
+    claim  (state=pending, due, lease free or expired) -> lease_until=now+lease, attempts+1
+    post   (crm.post: signed with every live secret of the endpoint, its own httpx2 client, total timeout)
     record (one transaction for every result that finished meanwhile: attempt rows + delivery rows)
 
 Why a lease and not a "sending" state: a worker that dies (kill -9, power cut)
@@ -13,22 +14,34 @@ the same one restarted, takes them again. The price is at-least-once delivery:
 a POST that succeeded just before a crash may be sent again, under the same
 `webhook-id`, which is why receivers deduplicate on it.
 
+An attempt is counted when it is CLAIMED, not when its answer is recorded: a message that kills
+its worker (or raises in a lane) every time comes back with its lease having used up an attempt,
+and once it has used them all it is dead-lettered ("worker crashed during delivery") instead of
+looping for ever. Deliveries handed back unposted (shutdown, a pause) get their attempt back.
+
 Claiming is safe with many workers: on PostgreSQL `SELECT ... FOR UPDATE SKIP
-LOCKED` makes concurrent claimers pass over each other's rows; on SQLite the
-claim runs inside `db.write()`, a `BEGIN IMMEDIATE` transaction, so only one
-claimer (in any process) looks at the queue at a time.
+LOCKED` makes concurrent claimers pass over each other's rows, and leases and due
+times are compared with the DATABASE's clock, so workers on hosts whose clocks
+disagree cannot steal each other's leases; on SQLite (one host) the claim runs inside
+`db.write()`, a `BEGIN IMMEDIATE` transaction, so only one claimer looks at the queue at a time.
 
-Speed without hurting the site: `concurrency` long-lived lanes POST in
-parallel from an in-memory inbox, and one bookkeeping loop runs ONE transaction
-per cycle that records every result finished since the last one and claims the
-next batch. A commit (an fsync on SQLite) is then shared by dozens of
-deliveries instead of paid by each, which is what lets one SQLite file keep up
-with the network (bench/drain.py). Deliveries are claimed at most two rounds
-ahead, so a claimed one always reaches its POST well inside its lease.
+Isolation: each endpoint is a `Route` with its own lanes, in-memory inbox, HTTP client
+(connection pool), pace, rate limit and breaker, so an endpoint that hangs for its whole
+timeout or answers 500 for hours only ever occupies its own lanes; the other endpoints'
+deliveries are claimed and posted as if it did not exist. The breaker's state and a 410
+pause are written to the endpoint's row, so every worker and instance agrees.
 
-When the CRM keeps failing, a small breaker stops claiming and probes with one
-delivery at a time, so an outage costs neither the CRM nor the site's database
-a storm of doomed attempts. The retry policy itself is in `retries.py`.
+Speed without hurting the site: one bookkeeping loop runs ONE transaction per cycle that
+records every result finished since the last one and claims the next batch for every
+endpoint. A commit (an fsync on SQLite) is then shared by dozens of deliveries instead of
+paid by each, which is what lets one SQLite file keep up with the network (bench/drain.py).
+Deliveries are claimed at most two rounds ahead, so a claimed one always reaches its POST
+well inside its lease. Idle workers sleep for the poll interval; on PostgreSQL an accepted
+submission wakes them at once with NOTIFY (`records.submissions.accept`, `Waker`).
+
+When an endpoint keeps failing, its breaker stops claiming and probes with one delivery
+at a time, so an outage costs neither the receiver nor the site's database a storm of
+doomed attempts. The retry policy itself is in `retries.py`.
 """
 
 from __future__ import annotations
@@ -42,7 +55,8 @@ import random
 import secrets
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import httpx2
 import sqlalchemy as sa
@@ -51,23 +65,29 @@ from frontdesk.clock import Clock, utcnow
 from frontdesk.db import Database, tables
 from frontdesk.delivery import crm
 from frontdesk.delivery.retries import Pace, Step, next_step
-from frontdesk.records import deliveries
+from frontdesk.records import deliveries, endpoints, submissions
+from frontdesk.records.endpoints import Endpoint
 from frontdesk.settings import Settings
 
 log = logging.getLogger("frontdesk.outbox")
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 16  # lanes per endpoint
 SHUTDOWN_GRACE = 10.0  # seconds to let in-flight POSTs finish before their leases are released
 # At most ~10 bookkeeping transactions a second unless a full batch is waiting: at a trickle, a
 # transaction per delivery would compete with the site's own writes for the SQLite write lock.
 BATCH_WINDOW = 0.1
+CRASHED = "worker crashed during delivery"
+PRUNE_EVERY = 600.0  # seconds between prunes of delivered deliveries past FRONTDESK_DELIVERY_RETENTION_DAYS
+PRUNE_BATCHES = 20  # at most this many batches of `deliveries.PRUNE_BATCH` per prune, each its own transaction
 
 d = tables.deliveries
+e = tables.endpoints
 
 
 @dataclass(frozen=True)
 class Claimed:
     id: str
+    endpoint_id: str
     body: str  # the payload exactly as stored when the submission was accepted
     attempts: int  # attempts made before this one
 
@@ -80,12 +100,50 @@ class _Result:
     at: dt.datetime
 
 
+@dataclass
+class Route:
+    """One endpoint's share of the worker: its lanes, inbox, client, pace and rate limit."""
+
+    endpoint: Endpoint
+    signer: crm.Signer
+    client: httpx2.AsyncClient
+    pace: Pace
+    owns_client: bool
+    inbox: asyncio.Queue[Claimed | None] = field(default_factory=asyncio.Queue)
+    lanes: list[asyncio.Task[None]] = field(default_factory=list)
+    busy: int = 0
+    next_slot: float = 0.0  # time.monotonic() before which the rate limit lets nothing out
+    breaker_saved: tuple[int, float] = (0, 0.0)  # what the endpoint's row last heard of the pace
+
+    @property
+    def paused(self) -> bool:
+        return self.endpoint.state != "active"
+
+    async def rate_wait(self) -> None:
+        rate = self.endpoint.rate_limit
+        if not rate:
+            return
+        now = time.monotonic()
+        slot = max(now, self.next_slot)
+        self.next_slot = slot + 1.0 / rate
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def take_inbox(self) -> list[str]:
+        taken = []
+        while not self.inbox.empty():
+            item = self.inbox.get_nowait()
+            if item is not None:
+                taken.append(item.id)
+        return taken
+
+
 class Outbox:
     def __init__(
         self,
         db: Database,
         settings: Settings,
-        client: httpx2.AsyncClient,
+        client: httpx2.AsyncClient | None = None,
         *,
         clock: Clock = utcnow,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -93,105 +151,237 @@ class Outbox:
         rng: random.Random | None = None,
     ) -> None:
         self.db = db
-        self.client = client
+        self.settings = settings
+        self.client = client  # shared by every endpoint when given; otherwise each gets its own pool
         self.clock = clock
-        self.url = settings.crm_webhook_url
-        self.signer = crm.Signer(settings.crm_webhook_secret) if settings.crm_webhook_secret else None
         self.schedule = settings.retry_schedule
+        self.max_attempts = len(self.schedule) + 1
         self.timeout = settings.webhook_timeout
         self.poll = settings.worker_poll_seconds
         self.lease = dt.timedelta(seconds=settings.lease_seconds)
         self.concurrency = max(1, concurrency)
         self.owner = owner or f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
         self.rng = rng or random.Random()  # jitter, not security
+        # The database's clock on PostgreSQL (hosts may disagree); a test's own clock where one is given.
+        self.db_clock = not db.is_sqlite and clock is utcnow
         # Deliveries claimed ahead (up to two rounds of POSTs) keep every lane busy while the next batch is
         # claimed; each waits at most `rounds` timeouts before its own POST, so the lease must outlast that.
         rounds = max(0, min(2, int(settings.lease_seconds // self.timeout) - 2))
         self._prefetch = self.concurrency * rounds
         self._chunk = max(1, (self.concurrency + self._prefetch) // 3)  # claim at least this many at once
-        self.pace = Pace(self.schedule)
+        self.routes: dict[str, Route] = {}
+        self._synced = False
+        self._refreshed = 0.0
+        self._refreshing = asyncio.Lock()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self._inbox: asyncio.Queue[Claimed | None] = asyncio.Queue()  # claimed, waiting for a free lane
-        self._lanes: list[asyncio.Task[None]] = []  # `concurrency` long-lived posting coroutines
-        self._busy = 0  # lanes with a POST in flight
         self._finished: list[_Result] = []  # posted, not yet recorded
         self._runner: asyncio.Task[None] | None = None
-        self._paused: bool | None = None  # the endpoint answered 410 and staff have not resumed it
-        self._paused_checked = 0.0
+        self._running = False
+        self.retention = dt.timedelta(days=settings.delivery_retention_days)
+        self._pruned = 0.0
+        self._listener: Any = None  # PostgreSQL: the connection that LISTENs for accepted submissions
 
     @property
     def configured(self) -> bool:
-        return bool(self.url and self.signer)
+        return any(r.endpoint.secrets for r in self.routes.values())
 
     @property
     def in_flight(self) -> int:
-        return self._busy
+        return sum(r.busy for r in self.routes.values())
+
+    def wake(self) -> None:
+        """Look at the queue now (a NOTIFY arrived, or a test wants it)."""
+        self._wake.set()
+
+    # -- endpoints ---------------------------------------------------------------------------------
+
+    async def refresh(self, force: bool = False) -> None:
+        """Read the endpoints (at most once per poll interval) and bring the routes in line with them."""
+        async with self._refreshing:  # one at a time: concurrent claims must not build a route twice
+            if force or time.monotonic() - self._refreshed >= self.poll:
+                await self._refresh()
+
+    async def _refresh(self) -> None:
+        now = self.clock()
+        if not self._synced:
+            s = self.settings
+            for tries_left in (1, 0):
+                try:
+                    async with self.db.write() as conn:
+                        await endpoints.sync_env(conn, s.crm_webhook_url, s.crm_webhook_secret, now=now)
+                    break
+                except (sa.exc.IntegrityError, endpoints.EndpointError):  # another worker created it: update it
+                    if not tries_left:
+                        raise
+            self._synced = True
+        async with self.db.read() as conn:
+            found = {ep.id: ep for ep in await endpoints.listing(conn, now=now)}
+        self._refreshed = time.monotonic()
+        for endpoint_id in list(self.routes):
+            if endpoint_id not in found:  # removed: its pending deliveries were cancelled with it
+                gone = self.routes.pop(endpoint_id)
+                gone.take_inbox()
+                await self._close_route(gone, grace=0.0)
+        for endpoint_id, ep in found.items():
+            if not ep.secrets:
+                continue
+            found_route = self.routes.get(endpoint_id)
+            if found_route is None:
+                route = self.routes[endpoint_id] = self._new_route(ep)
+            else:
+                route = found_route
+                route.endpoint = ep
+                if ep.secrets != route.signer.secrets:
+                    route.signer = crm.Signer(*ep.secrets)
+            # Another worker's breaker: adopt a longer hold and a longer run of failures.
+            if ep.breaker_failures > route.pace.failures_in_row:
+                route.pace.failures_in_row = ep.breaker_failures
+            if ep.breaker_until is not None:
+                hold = (ep.breaker_until - now).total_seconds()
+                if hold > 0:
+                    route.pace.hold_until = max(route.pace.hold_until, time.monotonic() + hold)
+            if self._running and not route.lanes:
+                route.lanes = [asyncio.create_task(self._lane(route)) for _ in range(self.concurrency)]
+
+    def _new_route(self, ep: Endpoint) -> Route:
+        client = self.client or crm.make_client(self.timeout, self.concurrency)
+        return Route(ep, crm.Signer(*ep.secrets), client, Pace(self.schedule), owns_client=self.client is None)
+
+    async def _close_route(self, route: Route, grace: float) -> set[asyncio.Task[None]]:
+        for _ in route.lanes:
+            route.inbox.put_nowait(None)  # idle lanes end now, busy ones after their POST
+        unfinished: set[asyncio.Task[None]] = set()
+        if route.lanes:
+            _, unfinished = await asyncio.wait(route.lanes, timeout=grace) if grace else (set(), set(route.lanes))
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+            route.lanes = []
+        if route.owns_client:
+            await route.client.aclose()
+        return unfinished
 
     # -- bookkeeping: one transaction records what finished and claims what comes next ------------
 
-    async def claim(self, limit: int) -> list[Claimed]:
-        """Lease up to `limit` due deliveries to this worker, oldest due first."""
-        now = self.clock()
-        return await self.db.write_sync(lambda conn: self._claim(conn, limit, now))
+    def _now(self, now: dt.datetime) -> sa.ColumnElement[dt.datetime]:
+        if self.db_clock:
+            return sa.func.now()
+        return sa.literal(now, tables.TS)
 
-    def _claim(self, conn: sa.Connection, limit: int, now: dt.datetime) -> list[Claimed]:
+    def _claim(self, conn: sa.Connection, endpoint_id: str, limit: int, now: dt.datetime) -> list[Claimed]:
+        at = self._now(now)
+        mine = d.c.endpoint_id == endpoint_id
+        # A lease that ran out on a delivery's last attempt: the worker died (or its lane raised) posting it.
+        conn.execute(
+            d.update()
+            .where(
+                mine,
+                d.c.state == "pending",
+                d.c.lease_until <= at,
+                d.c.attempts >= self.max_attempts,
+            )
+            .values(state="failed", last_error=CRASHED, last_status=None, lease_until=None, lease_owner=None)
+        )
         due = (
             sa.select(d.c.id)
             .where(
+                mine,
                 d.c.state == "pending",
-                d.c.next_attempt_at <= now,
-                sa.or_(d.c.lease_until.is_(None), d.c.lease_until <= now),
+                d.c.next_attempt_at <= at,
+                sa.or_(d.c.lease_until.is_(None), d.c.lease_until <= at),
             )
             .order_by(d.c.next_attempt_at)
             .limit(limit)
         )
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
+        lease_until: sa.ColumnElement[dt.datetime] = (
+            sa.func.now() + sa.literal(self.lease, sa.Interval)
+            if self.db_clock
+            else sa.literal(now + self.lease, tables.TS)
+        )
         rows = conn.execute(
             d.update()
             .where(d.c.id.in_(due.scalar_subquery()))
-            .values(lease_until=now + self.lease, lease_owner=self.owner)
+            .values(lease_until=lease_until, lease_owner=self.owner, attempts=d.c.attempts + 1)
             # The stored JSON text as it is: no decode and re-encode, and the same bytes on every retry.
             .returning(d.c.id, sa.cast(d.c.payload, sa.Text).label("body"), d.c.attempts, d.c.next_attempt_at)
         )
-        return [Claimed(r.id, r.body, r.attempts) for r in sorted(rows, key=lambda r: r.next_attempt_at)]
+        ordered = sorted(rows, key=lambda r: r.next_attempt_at)
+        return [Claimed(r.id, endpoint_id, r.body, r.attempts - 1) for r in ordered]
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        """Lease up to `limit` due deliveries of every endpoint to this worker, oldest due first."""
+        await self.refresh(force=not self.routes)
+        return await self._cycle({rid: limit for rid in self.routes})
 
     async def _cycle(
-        self, claim: int = 0, release: list[str] | None = None, release_all: bool = False
+        self, claims: dict[str, int] | None = None, release: list[str] | None = None, release_all: bool = False
     ) -> list[Claimed]:
-        """Record every finished POST, hand back leases, and claim up to `claim` more, in ONE transaction.
+        """Record every finished POST, hand back leases, and claim more per endpoint, in ONE transaction.
 
         One transaction per cycle (not per delivery) is what lets a single SQLite file keep up with the
         network: its cost, a commit and an fsync, is shared by everything that finished meanwhile. It
         runs as plain synchronous statements (`db.write_sync`): on SQLite, one thread hand-off in all.
         """
         batch, self._finished = self._finished, []
-        if not (batch or claim or release or release_all):
+        claims = {rid: n for rid, n in (claims or {}).items() if n > 0}
+        breakers = self._breaker_changes()
+        if not (batch or claims or release or release_all or breakers):
             return []
         now = self.clock()
 
         def transaction(conn: sa.Connection) -> list[Claimed]:
-            if batch and self._record(conn, batch):
-                return []  # the endpoint just answered 410: claim nothing more
+            gone = self._record(conn, batch) if batch else set()
+            for endpoint_id, (failures, until) in breakers.items():
+                conn.execute(
+                    e.update().where(e.c.id == endpoint_id).values(breaker_failures=failures, breaker_until=until)
+                )
             if release or release_all:
+                # Handed back unposted: the attempt counted at the claim is given back.
                 mine = sa.and_(d.c.state == "pending", d.c.lease_owner == self.owner)  # leased rows are pending
                 where = mine if release_all else sa.and_(mine, d.c.id.in_(release or []))
-                conn.execute(d.update().where(where).values(lease_until=None, lease_owner=None))
-            return self._claim(conn, claim, now) if claim else []
+                conn.execute(
+                    d.update()
+                    .where(where)
+                    .values(
+                        lease_until=None,
+                        lease_owner=None,
+                        attempts=sa.case((d.c.attempts > 0, d.c.attempts - 1), else_=0),
+                    )
+                )
+            claimed: list[Claimed] = []
+            for endpoint_id, limit in claims.items():
+                if endpoint_id not in gone:
+                    claimed += self._claim(conn, endpoint_id, limit, now)
+            return claimed
 
         try:
             claimed = await self.db.write_sync(transaction)
         except BaseException:
             self._finished[:0] = batch  # not recorded: try again next cycle (the leases still hold them)
             raise
-        if any(r.step.outcome == "paused" for r in batch):
-            log.warning("the CRM endpoint answered 410 Gone: delivery is paused until staff resume it")
-            self._paused, self._paused_checked = True, time.monotonic()
+        for r in batch:
+            if r.step.outcome == "paused" and (route := self.routes.get(r.item.endpoint_id)) is not None:
+                if not route.paused:
+                    log.warning("endpoint %s answered 410 Gone: paused until staff resume it", route.endpoint.name)
+                route.endpoint = _with_state(route.endpoint, "paused")
         return claimed
 
-    def _record(self, conn: sa.Connection, batch: list[_Result]) -> bool:
-        """Write the attempts and the deliveries' new states; True if the endpoint answered 410 (now paused)."""
+    def _breaker_changes(self) -> dict[str, tuple[int, dt.datetime | None]]:
+        """The routes whose breaker moved since the endpoint's row last heard of it."""
+        changed: dict[str, tuple[int, dt.datetime | None]] = {}
+        for endpoint_id, route in self.routes.items():
+            state = (route.pace.failures_in_row, route.pace.hold_until)
+            if state != route.breaker_saved:
+                route.breaker_saved = state
+                hold = route.pace.hold_until - time.monotonic()
+                changed[endpoint_id] = (state[0], self.clock() + dt.timedelta(seconds=hold) if hold > 0 else None)
+        return changed
+
+    def _record(self, conn: sa.Connection, batch: list[_Result]) -> set[str]:
+        """Write the attempts and the deliveries' new states; return the endpoints that answered 410."""
         conn.execute(
             tables.delivery_attempts.insert(),
             [
@@ -212,6 +402,7 @@ class Outbox:
             .where(d.c.id == sa.bindparam("b_id"), d.c.lease_owner == self.owner)
             .values(
                 state=sa.bindparam("b_state"),
+                # Counted at the claim; a 410 pause does not use up an attempt, so it gives it back.
                 attempts=d.c.attempts + sa.bindparam("b_inc", type_=sa.Integer),
                 next_attempt_at=sa.func.coalesce(sa.bindparam("b_next", type_=tables.TS), d.c.next_attempt_at),
                 delivered_at=sa.func.coalesce(sa.bindparam("b_delivered", type_=tables.TS), d.c.delivered_at),
@@ -224,7 +415,7 @@ class Outbox:
                 {
                     "b_id": r.item.id,
                     "b_state": r.step.state,
-                    "b_inc": 1 if r.step.counts else 0,
+                    "b_inc": 0 if r.step.counts else -1,
                     "b_next": r.step.next_attempt_at,
                     "b_delivered": r.at if r.step.state == "delivered" else None,
                     "b_status": r.answer.status,
@@ -233,40 +424,70 @@ class Outbox:
                 for r in batch
             ],
         )
-        gone = next((r for r in batch if r.step.outcome == "paused"), None)
-        if gone is not None:  # the same statement as deliveries.pause_endpoint, inside this transaction
-            conn.execute(deliveries.pause_statement(self.url, reason=gone.answer.error or "HTTP 410 Gone", now=gone.at))
-        return gone is not None
+        gone: dict[str, _Result] = {r.item.endpoint_id: r for r in batch if r.step.outcome == "paused"}
+        for endpoint_id, r in gone.items():
+            conn.execute(endpoints.gone_statement(endpoint_id, reason=r.answer.error or "HTTP 410 Gone", now=r.at))
+        return set(gone)
 
     # -- posting -----------------------------------------------------------------------------------
 
-    async def _post(self, item: Claimed) -> None:
-        assert self.signer is not None
+    async def _post(self, route: Route, item: Claimed) -> None:
+        await route.rate_wait()
         answer = await crm.post(
-            self.client, self.url, self.signer, item.id, item.body, time_limit=self.timeout, now=self.clock()
+            route.client,
+            route.endpoint.url,
+            route.signer,
+            item.id,
+            item.body,
+            time_limit=self.timeout,
+            now=self.clock(),
         )
         now = self.clock()
         step = next_step(answer, item.attempts, self.schedule, now, self.rng)
-        self.pace.learn(answer)
+        route.pace.learn(answer)
         if answer.status == 410:
-            self._paused, self._paused_checked = True, time.monotonic()
+            route.endpoint = _with_state(route.endpoint, "paused")
         if step.outcome == "delivered":
             log.debug("delivery %s: delivered (status %s, %d ms)", item.id, answer.status, answer.latency_ms)
         else:
             log.info("delivery %s: %s (%s, %d ms)", item.id, step.outcome, answer.error, answer.latency_ms)
         self._finished.append(_Result(item, answer, step, now))
         # Wake the bookkeeper when a batch is worth a transaction, lanes are about to starve, or all is quiet.
-        if len(self._finished) >= self.concurrency or self._inbox.qsize() < self._chunk or self._busy <= 1:
+        if len(self._finished) >= self.concurrency or route.inbox.qsize() < self._chunk or route.busy <= 1:
             self._wake.set()
 
-    async def _paused_now(self) -> bool:
-        """Is the endpoint paused? Read from the database at most once per poll interval."""
-        if self._paused is None or time.monotonic() - self._paused_checked >= self.poll:
-            p = tables.endpoint_pauses
-            async with self.db.read() as conn:
-                row = (await conn.execute(sa.select(p.c.endpoint).where(p.c.endpoint == self.url))).first()
-            self._paused, self._paused_checked = row is not None, time.monotonic()
-        return bool(self._paused)
+    async def prune(self) -> int:
+        """Delete delivered deliveries (and their attempts) older than the retention; return how many.
+
+        Failed ones are never pruned. Small batches, each its own transaction, so the site's writes never
+        wait long behind a prune.
+        """
+        if not self.retention:
+            return 0
+        before = self.clock() - self.retention
+
+        def batch(conn: sa.Connection) -> int:
+            attempts, rows = deliveries.prune_statements(before)
+            conn.execute(attempts)
+            return int(conn.execute(rows).rowcount)
+
+        total = 0
+        for _ in range(PRUNE_BATCHES):
+            done = await self.db.write_sync(batch)
+            total += done
+            if done < deliveries.PRUNE_BATCH:
+                break
+        if total:
+            log.info("pruned %d delivered deliveries older than %d days", total, self.retention.days)
+        return total
+
+    async def _prune_now_and_then(self) -> None:
+        if time.monotonic() - self._pruned >= PRUNE_EVERY:
+            self._pruned = time.monotonic()
+            try:
+                await self.prune()
+            except Exception:  # pruning is housekeeping: the next round tries again
+                log.exception("pruning delivered deliveries failed")
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -276,67 +497,98 @@ class Outbox:
         For `frontdesk worker --once` and for tests that drive the schedule with their own clock.
         """
         total = 0
-        while self.configured and not await self._paused_now():
-            claimed = await self._cycle(self.concurrency)
+        await self.refresh(force=True)
+        while True:
+            open_routes = {rid: self.concurrency for rid, r in self.routes.items() if not r.paused}
+            claimed = await self._cycle(open_routes) if open_routes else []
             if not claimed:
                 break
-            await asyncio.gather(*(self._post(item) for item in claimed))
+            await asyncio.gather(*(self._post(self.routes[item.endpoint_id], item) for item in claimed))
             total += len(claimed)
         await self._cycle()
         return total
 
+    def _plan(self) -> tuple[dict[str, int], list[str]]:
+        """How many more to claim for each endpoint, and what to hand back (claimed ahead, now blocked)."""
+        claims: dict[str, int] = {}
+        release: list[str] = []
+        for endpoint_id, route in self.routes.items():
+            pace = route.pace
+            blocked = route.paused or pace.held()
+            # Claimed-ahead deliveries go back rather than wait out a hold, a pause or an outage.
+            if blocked or pace.breaker_open:
+                release += route.take_inbox()
+            room = self.concurrency + self._prefetch - route.busy - route.inbox.qsize()
+            if route.endpoint.rate_limit:  # no more ahead than the limit lets out in a few seconds
+                room = min(room, max(1, int(route.endpoint.rate_limit * 2)) - route.inbox.qsize())
+            chunk = min(self._chunk, max(1, room))
+            if pace.breaker_open:  # probe with one delivery at a time
+                room, chunk = (0 if route.busy else 1), 1
+            if not blocked and room >= chunk:
+                claims[endpoint_id] = room
+        return claims, release
+
+    async def _listen(self) -> None:
+        """On PostgreSQL, wake at once when a submission is accepted (NOTIFY); the poll stays as the fallback."""
+        if self.db.is_sqlite:
+            return
+        try:
+            conn = await self.db.engine.connect()
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection  # asyncpg's own connection
+            await driver.add_listener(submissions.NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            self._listener = conn
+        except Exception:  # no LISTEN (a pooler in transaction mode, say): polling alone still delivers
+            log.warning("cannot LISTEN for new deliveries; polling every %g s", self.poll, exc_info=True)
+
+    async def _unlisten(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None
+
     async def run(self) -> None:
         """Claim, post and record until `request_stop()`; what is in flight then is left to `stop()`."""
-        if not self.configured:
-            log.warning("no CRM webhook URL or secret: deliveries wait as pending")
-        # Long-lived lanes pulling from a queue, like a hand-written client loop: cheaper than a task per POST.
-        self._lanes = [asyncio.create_task(self._lane()) for _ in range(self.concurrency)]
-        last_cycle, backlog = 0.0, False  # backlog: the last claim was full, so more is probably due
+        self._running = True
+        await self._listen()
+        backlog = False  # the last claim was full, so more is probably due
+        last_cycle = 0.0
+        warned = False
         while not self._stop.is_set():
             self._wake.clear()
             gap = BATCH_WINDOW - (time.monotonic() - last_cycle)
             if gap > 0 and not backlog and len(self._finished) < self.concurrency:
                 await asyncio.sleep(gap)  # let a few more results join this transaction
             last_cycle = time.monotonic()
+            await self._prune_now_and_then()
             try:
-                blocked = not self.configured or self.pace.held() or await self._paused_now()
-                # Claimed-ahead deliveries go back rather than wait out a hold, a pause or an outage.
-                release = self._take_inbox() if blocked or self.pace.breaker_open else []
-                room = self.concurrency + self._prefetch - self._busy - self._inbox.qsize()
-                if self.pace.breaker_open:  # probe with one delivery at a time
-                    room = 0 if self._busy else 1
-                # Claim in chunks, so each claim is worth its statement.
-                chunk = 1 if self.pace.breaker_open else self._chunk
-                limit = room if not blocked and room >= chunk else 0
-                claimed = await self._cycle(limit, release)
-                backlog = bool(limit) and len(claimed) == limit
+                await self.refresh()
+                if not self.configured and not warned:
+                    log.warning("no webhook endpoint is configured: deliveries wait as pending")
+                    warned = True
+                claims, release = self._plan()
+                claimed = await self._cycle(claims, release)
+                backlog = any(sum(1 for c in claimed if c.endpoint_id == rid) == n for rid, n in claims.items())
                 for item in claimed:
-                    self._inbox.put_nowait(item)
+                    self.routes[item.endpoint_id].inbox.put_nowait(item)
             except Exception:  # the database went away: log, wait, try again
                 log.exception("delivery bookkeeping failed")
             timeout = self.poll
-            if self.pace.held():
-                timeout = min(timeout, self.pace.hold_until - time.monotonic())
+            for route in self.routes.values():
+                if route.pace.held():
+                    timeout = min(timeout, route.pace.hold_until - time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(timeout, 0.001))
 
-    async def _lane(self) -> None:
-        while (item := await self._inbox.get()) is not None:
-            self._busy += 1
+    async def _lane(self, route: Route) -> None:
+        while (item := await route.inbox.get()) is not None:
+            route.busy += 1
             try:
-                await self._post(item)
-            except Exception:  # never lose the lane; the lease brings the delivery back
+                await self._post(route, item)
+            except Exception:  # never lose the lane; the lease brings the delivery back, its attempt spent
                 log.exception("delivery %s failed unexpectedly", item.id)
             finally:
-                self._busy -= 1
-
-    def _take_inbox(self) -> list[str]:
-        taken = []
-        while not self._inbox.empty():
-            item = self._inbox.get_nowait()
-            if item is not None:
-                taken.append(item.id)
-        return taken
+                route.busy -= 1
 
     def start(self) -> None:
         self._runner = asyncio.create_task(self.run())
@@ -351,25 +603,28 @@ class Outbox:
         if self._runner is not None:
             await self._runner
             self._runner = None
-        self._take_inbox()
-        for _ in self._lanes:
-            self._inbox.put_nowait(None)  # idle lanes end now, busy ones after their POST
-        unfinished: set[asyncio.Task[None]] = set()
-        if self._lanes:
-            _, unfinished = await asyncio.wait(self._lanes, timeout=grace)
-            for task in unfinished:
-                task.cancel()
-            await asyncio.gather(*unfinished, return_exceptions=True)
-            self._lanes = []
-        await self._cycle(release_all=True)  # record what finished; hand back whatever else we hold
+        await self._unlisten()
+        for route in self.routes.values():
+            route.take_inbox()
+
+        async def close(route: Route) -> int:
+            return len(await self._close_route(route, grace))
+
+        unfinished = sum(await asyncio.gather(*(close(r) for r in self.routes.values())))
+        self._running = False
+        with contextlib.suppress(Exception):  # the database may be gone at shutdown: the leases expire
+            await self._cycle(release_all=True)  # record what finished; hand back whatever else we hold
         if unfinished:
-            log.info("released %d in-flight deliveries at shutdown", len(unfinished))
+            log.info("released %d in-flight deliveries at shutdown", unfinished)
+
+
+def _with_state(ep: Endpoint, state: str) -> Endpoint:
+    return replace(ep, state=state)
 
 
 async def start(stack: contextlib.AsyncExitStack, settings: Settings, db: Database, clock: Clock) -> Outbox:
     """Run the worker inside the site's process (FRONTDESK_RUN_WORKER, on by default) for the app's lifespan."""
-    client = await stack.enter_async_context(crm.make_client(settings.webhook_timeout, DEFAULT_CONCURRENCY))
-    worker = Outbox(db, settings, client, clock=clock)
+    worker = Outbox(db, settings, clock=clock)
     worker.start()
-    stack.push_async_callback(worker.stop)  # runs before the client closes and the engine is disposed
+    stack.push_async_callback(worker.stop)  # runs before the engine is disposed
     return worker

@@ -39,7 +39,7 @@ from frontdesk.intake.answers import invalid, success, too_many, unavailable
 from frontdesk.intake.consent import consent_record
 from frontdesk.pagecache import Rendered
 from frontdesk.public.rendering import PageEnv, cached, render
-from frontdesk.records import submissions, uploads
+from frontdesk.records import payloads, submissions, uploads
 
 log = logging.getLogger("frontdesk.forms")
 
@@ -180,7 +180,7 @@ async def _apply(request: Request) -> Response:
                 created_at=now,
             )
         )
-        return {
+        more: payloads.ApplicationExtra = {
             "resume": {
                 "url": signed_link(settings, stored.id, now),
                 "filename": stored.original_name,
@@ -189,9 +189,11 @@ async def _apply(request: Request) -> Response:
                 "sha256": stored.sha256,
             }
         }
+        return dict(more)
 
     data_out = clean.model_dump(exclude={"consent"})
-    data_out["job"] = {"slug": job.slug, "title": job.title, "office": job.office.slug}
+    job_out: payloads.Job = {"slug": job.slug, "title": job.title, "office": job.office.slug}
+    data_out["job"] = job_out
     try:
         accepted = await submissions.accept(
             found.db,

@@ -23,7 +23,7 @@ from frontdesk.guard.bodies import read_form
 from frontdesk.intake import models
 from frontdesk.intake.answers import invalid, success, too_many, unavailable
 from frontdesk.public.crawlers import feedback_paths
-from frontdesk.records import submissions, votes
+from frontdesk.records import payloads, submissions, votes
 
 log = logging.getLogger("frontdesk.forms")
 
@@ -65,18 +65,23 @@ async def submit(request: Request) -> Response:
             now=now,
             submission_id=submission_id,
         )
-        return {"replaces_previous_vote": result.replaced, "previous_helpful": result.previous_helpful}
+        more: payloads.FeedbackExtra = {
+            "replaces_previous_vote": result.replaced,
+            "previous_helpful": result.previous_helpful,
+        }
+        return dict(more)
 
+    data: payloads.FeedbackData = {
+        "page": clean.page,
+        "helpful": helpful,
+        "reason": clean.reason or None,
+        "comment": clean.comment or None,
+    }
     try:
         accepted = await submissions.accept(
             found.db,
             kind="feedback",
-            data={
-                "page": clean.page,
-                "helpful": helpful,
-                "reason": clean.reason or None,
-                "comment": clean.comment or None,
-            },
+            data=dict(data),
             spam_reason=spam_reason,
             now=now,
             extra=record,

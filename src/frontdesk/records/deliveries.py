@@ -6,9 +6,11 @@ A delivery is one webhook message (its id is the `webhook-id`). Its states::
        │ └─(error, attempts left)──> pending again, next_attempt_at later   ("retrying": attempts > 0)
        └──(error, schedule exhausted)──> failed        (a dead letter: kept, never deleted)
     held ──(staff: not spam)──> pending                  (spam is stored but never sent)
+    pending/held ──(submission erased, endpoint removed)──> cancelled   (not a failure; never replayed)
 
 The worker (`delivery/outbox.py`) moves deliveries forward; this module holds the operations people
-perform on them, shared by the CLI and the staff pages, and the statements both share (`pause_statement`).
+perform on them, shared by the CLI and the staff pages. Pauses live on the endpoint (`records/endpoints.py`);
+`pause_endpoint`/`resume_endpoint` find it by name or URL.
 Every function takes a connection: the view or command owns the transaction, and writes its audit entry
 in it. Replaying keeps the same `webhook-id` and body, so a receiver that already processed a message can
 recognise it.
@@ -26,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk.db import tables
 from frontdesk.db.tables import Row
 
-STATES = ("pending", "delivered", "failed", "held")
+STATES = ("pending", "delivered", "failed", "held", "cancelled")
 d = tables.deliveries
-p = tables.endpoint_pauses
+e = tables.endpoints
 
 
 @dataclass(frozen=True)
@@ -90,18 +92,26 @@ def _requeue_values(now: dt.datetime) -> dict[str, Any]:
 
 
 async def replay(conn: AsyncConnection, delivery_id: str, *, now: dt.datetime) -> bool:
-    """Requeue one failed (or delivered) delivery. Returns False if it does not exist or is held as spam."""
+    """Requeue one failed (or delivered) delivery. False if it does not exist, is held, cancelled or erased."""
     result = await conn.execute(
-        d.update().where(d.c.id == delivery_id, d.c.state.in_(("failed", "delivered"))).values(**_requeue_values(now))
+        d.update()
+        .where(d.c.id == delivery_id, d.c.state.in_(("failed", "delivered")), _not_erased())
+        .values(**_requeue_values(now))
     )
     return result.rowcount == 1
+
+
+def _not_erased() -> sa.ColumnElement[bool]:
+    """Replaying an erased submission would send its receiver an empty stub: never."""
+    s = tables.submissions
+    return ~sa.exists().where(s.c.id == d.c.submission_id, s.c.erased_at.is_not(None))
 
 
 async def replay_failed(
     conn: AsyncConnection, *, since: dt.datetime, until: dt.datetime | None = None, now: dt.datetime
 ) -> int:
     """Requeue every failed delivery created in [since, until). Returns how many."""
-    condition = sa.and_(d.c.state == "failed", d.c.created_at >= since)
+    condition = sa.and_(d.c.state == "failed", d.c.created_at >= since, _not_erased())
     if until is not None:
         condition = sa.and_(condition, d.c.created_at < until)
     result = await conn.execute(d.update().where(condition).values(**_requeue_values(now)))
@@ -109,30 +119,81 @@ async def replay_failed(
 
 
 async def paused_endpoints(conn: AsyncConnection) -> list[Row]:
-    return list(await conn.execute(sa.select(p)))
+    """Paused endpoints as `endpoint` (the URL), `name`, `paused_at`, `reason`."""
+    query = sa.select(
+        e.c.url.label("endpoint"),
+        e.c.name,
+        sa.func.coalesce(e.c.state_at, e.c.created_at).label("paused_at"),
+        sa.func.coalesce(e.c.state_reason, "paused").label("reason"),
+    ).where(e.c.state == "paused")
+    return list(await conn.execute(query.order_by(e.c.name)))
 
 
-def pause_statement(endpoint: str, *, reason: str, now: dt.datetime) -> sa.Insert:
-    """Pause `endpoint` unless it is paused already: one insert-or-nothing statement.
-
-    The worker runs it in its own bookkeeping transaction (a synchronous connection), the staff pages and
-    tests through `pause_endpoint`: both the same SQL.
-    """
-    row = sa.select(
-        sa.literal(endpoint, sa.String).label("endpoint"),
-        sa.literal(now, tables.TS).label("paused_at"),
-        sa.literal(reason[:500], sa.String).label("reason"),
-    ).where(~sa.exists().where(p.c.endpoint == endpoint))
-    return p.insert().from_select(["endpoint", "paused_at", "reason"], row)
+def _named(endpoint: str) -> sa.ColumnElement[bool]:
+    return sa.or_(e.c.url == endpoint, e.c.name == endpoint)
 
 
 async def pause_endpoint(conn: AsyncConnection, endpoint: str, *, reason: str, now: dt.datetime) -> None:
-    await conn.execute(pause_statement(endpoint, reason=reason, now=now))
+    """Pause the active endpoint(s) with this URL or name; their deliveries wait."""
+    await conn.execute(
+        e.update()
+        .where(_named(endpoint), e.c.state == "active")
+        .values(state="paused", state_reason=reason[:500], state_at=now)
+    )
 
 
 async def resume_endpoint(conn: AsyncConnection, endpoint: str, *, now: dt.datetime) -> bool:
-    """Lift a pause (set after the endpoint answered 410) and make waiting deliveries due now."""
-    result = await conn.execute(p.delete().where(p.c.endpoint == endpoint))
-    if result.rowcount:
-        await conn.execute(d.update().where(d.c.state == "pending").values(next_attempt_at=now))
-    return result.rowcount == 1
+    """Lift the pause of the endpoint(s) with this URL or name and make their waiting deliveries due now."""
+    ids = list((await conn.execute(sa.select(e.c.id).where(_named(endpoint), e.c.state == "paused"))).scalars())
+    if not ids:
+        return False
+    await conn.execute(
+        e.update()
+        .where(e.c.id.in_(ids))
+        .values(state="active", state_reason=None, state_at=now, breaker_failures=0, breaker_until=None)
+    )
+    await conn.execute(d.update().where(d.c.endpoint_id.in_(ids), d.c.state == "pending").values(next_attempt_at=now))
+    return True
+
+
+PRUNE_BATCH = 500
+
+
+def prune_statements(before: dt.datetime) -> tuple[sa.Delete, sa.Delete]:
+    """Delete one batch of deliveries DELIVERED before `before`, their attempts first.
+
+    Failed, pending, held and cancelled deliveries are never pruned: a dead letter waits for a person, and
+    the others are not finished. Synchronous statements, for the worker's own bookkeeping transaction.
+    """
+    batch = (
+        sa.select(d.c.id)
+        .where(d.c.state == "delivered", d.c.delivered_at < before)
+        .order_by(d.c.delivered_at, d.c.id)
+        .limit(PRUNE_BATCH)
+        .scalar_subquery()
+    )
+    a = tables.delivery_attempts
+    return a.delete().where(a.c.delivery_id.in_(batch)), d.delete().where(d.c.id.in_(batch))
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What waits for one endpoint (`endpoint` is its name, or "unrouted")."""
+
+    endpoint: str
+    depth: int
+    oldest_pending_at: dt.datetime | None
+
+
+async def queues(conn: AsyncConnection) -> list[Queue]:
+    """Pending deliveries per endpoint, with the oldest one's creation time (for /metrics)."""
+    rows = await conn.execute(
+        sa.select(d.c.endpoint_id, sa.func.count(), sa.func.min(d.c.created_at))
+        .where(d.c.state == "pending")
+        .group_by(d.c.endpoint_id)
+    )
+    names = dict((await conn.execute(sa.select(e.c.id, e.c.name))).all())
+    found = {names.get(eid, "unrouted" if eid is None else "removed"): (n, oldest) for eid, n, oldest in rows}
+    for name in names.values():
+        found.setdefault(name, (0, None))
+    return [Queue(name, n, oldest) for name, (n, oldest) in sorted(found.items())]

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import Database, tables
 from frontdesk.db.tables import Row
-from frontdesk.records import comments, submissions
+from frontdesk.records import comments, payloads, submissions
 
 c = tables.comments
 STATES = ("pending", "approved", "spam", "deleted")
@@ -123,20 +123,22 @@ async def store(db: Database, new: NewComment, *, now: dt.datetime, spam_reason:
                 moderated_by=AUTO if state == "approved" else None,
             )
         )
-        return {"comment_id": comment_id, "state": state}
+        more: payloads.CommentExtra = {"comment_id": comment_id, "state": state}
+        return dict(more)
 
+    data: payloads.CommentData = {
+        "post": new.post,
+        "post_title": new.post_title,
+        "url": new.url,
+        "name": new.name,
+        "email": new.email,
+        "website": new.website or None,
+        "comment": new.body,
+    }
     accepted = await submissions.accept(
         db,
         kind="comment",
-        data={
-            "post": new.post,
-            "post_title": new.post_title,
-            "url": new.url,
-            "name": new.name,
-            "email": new.email,
-            "website": new.website or None,
-            "comment": new.body,
-        },
+        data=dict(data),
         email=new.email,
         spam_reason=spam_reason,
         now=now,

@@ -23,7 +23,7 @@ the CRM. Spam (never delivered) older than `FRONTDESK_SPAM_RETENTION_DAYS`
 
 `erase` applies it to every submission and comment of one email address,
 whatever its state, and the command writes an `audit` row. A delivery that had not gone
-out yet is marked failed ("erased before delivery") rather than sent. The
+out yet is marked cancelled ("erased before delivery") rather than sent. The
 audit row names the person only by a keyed hash of the address (HMAC with the
 secret key), so the audit log itself holds no personal data, yet an operator
 who is asked "did you erase x@y?" can recompute it and check.
@@ -160,8 +160,8 @@ async def _scrub(
         values: dict[str, Any] = {
             "payload": _stub(delivery.payload, delivery.submission_id, kinds.get(delivery.submission_id, ""))
         }
-        if undelivered_error and delivery.state != "delivered":
-            values.update(state="failed", last_error=undelivered_error, lease_until=None, lease_owner=None)
+        if undelivered_error and delivery.state != "delivered":  # not a failure, and never replayed
+            values.update(state="cancelled", last_error=undelivered_error, lease_until=None, lease_owner=None)
         await conn.execute(d_.update().where(d_.c.id == delivery.id).values(**values))
     counts.deliveries = len(deliveries)
     result = await conn.execute(
@@ -200,9 +200,10 @@ async def _delete_spam(conn: AsyncConnection, ids: Sequence[str], *, uploads_dir
 
 
 def _delivered_before(cutoff: dt.datetime) -> sa.ColumnElement[bool]:
-    delivered = sa.exists().where(d_.c.submission_id == s_.c.id, d_.c.state == "delivered")
-    unfinished = sa.exists().where(d_.c.submission_id == s_.c.id, d_.c.state != "delivered")
-    return sa.and_(s_.c.created_at < cutoff, s_.c.erased_at.is_(None), s_.c.spam.is_(False), delivered, ~unfinished)
+    # Finished: nothing left pending, held or failed. Delivered rows may have been pruned already (the
+    # worker's FRONTDESK_DELIVERY_RETENTION_DAYS), and a delivery cancelled with its endpoint goes nowhere.
+    unfinished = sa.exists().where(d_.c.submission_id == s_.c.id, d_.c.state.in_(("pending", "held", "failed")))
+    return sa.and_(s_.c.created_at < cutoff, s_.c.erased_at.is_(None), s_.c.spam.is_(False), ~unfinished)
 
 
 def _old_spam(now: dt.datetime, spam_older_than: dt.timedelta) -> sa.ColumnElement[bool]:

@@ -1,13 +1,15 @@
-"""Accepting a submission: one transaction that writes it and its delivery row.
+"""Accepting a submission: one transaction that writes it and its delivery rows.
 
 This is the durability promise in code, and the one domain function here that
 takes the `Database` rather than a connection: it hands its rows to the group
 commit (`db.transact`), which shares one SQLite commit among every submission
 that arrives meanwhile. `accept()` inserts the submission and
-the webhook message that will carry it to the CRM, in the same transaction,
-and returns only after COMMIT. The caller answers "thank you" after that, so
-once a person sees the thanks their submission survives a `kill -9` of every
-process: the outbox worker finds the pending delivery whenever it next runs.
+one webhook message per endpoint whose filter takes its event type
+(`endpoints.routes`, read in the same transaction, so a submission never
+misses an endpoint added before it committed), and returns only after
+COMMIT. The caller answers "thank you" after that, so once a person sees
+the thanks their submission survives a `kill -9` of every process: the
+outbox worker finds the pending deliveries whenever it next runs.
 
 The webhook body is built here, once, and stored with the delivery, so every
 retry sends the same bytes under the same `webhook-id` and a receiver can
@@ -29,6 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import Database, Inserts, tables
 from frontdesk.db.tables import Row
+from frontdesk.records import endpoints
+
+NOTIFY_CHANNEL = "frontdesk_deliveries"  # PostgreSQL: idle workers LISTEN on it (delivery/outbox.py)
 
 EVENT_TYPES = {
     "lead": "lead.created",
@@ -40,11 +45,23 @@ EVENT_TYPES = {
 Extra = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
 
 
+async def routes_and_wake(conn: AsyncConnection) -> endpoints.Routes:
+    """The routing table, read in the accepting transaction; on PostgreSQL also a NOTIFY for idle workers.
+
+    PostgreSQL sends the notification at COMMIT, so a worker it wakes finds the new rows. Once per
+    transaction: the group commit (SQLite) shares it across the batch, where there is no NOTIFY anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    return await endpoints.routes(conn)
+
+
 @dataclass(frozen=True)
 class Accepted:
     submission_id: str
-    delivery_id: str
+    delivery_id: str  # the first of `delivery_ids`
     spam: bool
+    delivery_ids: tuple[str, ...] = ()  # one per endpoint that takes the event (one unrouted when none does)
 
 
 def new_delivery_id(now: dt.datetime) -> str:
@@ -87,7 +104,7 @@ async def accept(
     spam_reason: str | None = None,
     extra: Extra | None = None,
 ) -> Accepted:
-    """Store a submission and its delivery in one transaction.
+    """Store a submission and one delivery per matching endpoint in one transaction.
 
     `extra(conn, submission_id)` runs inside the same transaction, for rows
     that belong to the submission (a vote and its daily counter, an upload, a
@@ -110,34 +127,54 @@ async def accept(
         **touch_columns(attribution),
     }
 
-    def delivery_row(more: dict[str, Any] | None) -> dict[str, Any]:
+    event_type = EVENT_TYPES[kind]
+
+    def delivery_rows(more: dict[str, Any] | None, targets: list[str | None]) -> list[dict[str, Any]]:
         payload_data: dict[str, Any] = {"id": submission_id, "kind": kind, **data, **(more or {})}
         if consent is not None:
             payload_data["consent"] = consent
         if attribution is not None:
             payload_data["attribution"] = attribution
-        return {
-            "id": delivery_id,
-            "submission_id": submission_id,
-            "event_type": EVENT_TYPES[kind],
-            "state": "held" if spam else "pending",
-            "attempts": 0,
-            "payload": event_body(EVENT_TYPES[kind], now, payload_data),
-            "created_at": now,
-            "next_attempt_at": now,
-        }
+        payload = event_body(event_type, now, payload_data)
+        return [
+            {
+                "id": delivery_id if i == 0 else new_delivery_id(now),
+                "submission_id": submission_id,
+                "endpoint_id": target,
+                "event_type": event_type,
+                "state": "held" if spam else "pending",
+                "attempts": 0,
+                "payload": payload,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for i, target in enumerate(targets)
+        ]
 
-    if extra is None:
-        await db.transact(Inserts(((tables.submissions, submission_row), (tables.deliveries, delivery_row(None)))))
+    written: list[str] = []  # the delivery ids, known once the rows are made inside the transaction
+
+    def deliveries_for(routing: endpoints.Routes, more: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        rows = delivery_rows(more, routing.targets(event_type))
+        written[:] = [row["id"] for row in rows]
+        return rows
+
+    if extra is None:  # rows only: the group commit batches them with every other submission meanwhile
+        await db.transact(
+            Inserts(
+                ((tables.submissions, submission_row),),
+                lookup=routes_and_wake,
+                more=lambda routing: tuple((tables.deliveries, row) for row in deliveries_for(routing)),
+            )
+        )
     else:
 
         async def write(conn: AsyncConnection) -> None:
             await conn.execute(tables.submissions.insert(), submission_row)
             more = await extra(conn, submission_id)
-            await conn.execute(tables.deliveries.insert(), delivery_row(more))
+            await conn.execute(tables.deliveries.insert(), deliveries_for(await routes_and_wake(conn), more))
 
         await db.transact(write)
-    return Accepted(submission_id, delivery_id, spam)
+    return Accepted(submission_id, delivery_id, spam, tuple(written))
 
 
 async def release_spam(conn: AsyncConnection, submission_id: str, *, now: dt.datetime) -> bool:

@@ -12,6 +12,7 @@ from frontdesk.staff.views import accounts as views_accounts
 from frontdesk.staff.views import audit as views_audit
 from frontdesk.staff.views import comments as views_comments
 from frontdesk.staff.views import deliveries as views_deliveries
+from frontdesk.staff.views import endpoints as views_endpoints
 from frontdesk.staff.views import feedback as views_feedback
 from frontdesk.staff.views import integrations as views_integrations
 from frontdesk.staff.views import login as views_login
@@ -55,6 +56,24 @@ routes: list[Route] = [
         name="staff_replay",
     ),
     staff_route("/staff/endpoints/resume", views_deliveries.resume, role=ADMIN, methods=POST, name="staff_resume"),
+    staff_route("/staff/endpoints", views_endpoints.listing, role=ADMIN, name="staff_endpoints"),
+    staff_route("/staff/endpoints", views_endpoints.add, role=ADMIN, methods=POST, name="staff_endpoint_add"),
+    *(
+        staff_route(
+            f"/staff/endpoints/{{name}}/{action}",
+            views_endpoints.change,
+            role=ADMIN,
+            methods=POST,
+            name=f"staff_endpoint_{action}",
+        )
+        for action in ("pause", "resume", "remove")
+    ),
+    staff_route(
+        "/staff/endpoints/{name}/rotate", views_endpoints.rotate, role=ADMIN, methods=POST, name="staff_endpoint_rotate"
+    ),
+    staff_route(
+        "/staff/endpoints/{name}/test", views_endpoints.test, role=ADMIN, methods=POST, name="staff_endpoint_test"
+    ),
     staff_route("/staff/submissions", views_records.listing, role=ADMIN, name="staff_submissions"),
     staff_route("/staff/submissions.csv", views_records.export_csv, role=ADMIN, name="staff_submissions_csv"),
     staff_route("/staff/submissions/{submission_id}", views_records.detail, role=ADMIN, name="staff_submission"),

@@ -1,7 +1,7 @@
 """first and latest touch columns on submissions, page view counters, API tokens
 
 Revision ID: 0005b
-Revises: 0004
+Revises: 0005a
 Create Date: 2026-12-02
 
 Submissions gain the source, medium, campaign and landing path of their first and latest touch (for the
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005b"
-down_revision = "0004"
+down_revision = "0005a"
 branch_labels = None
 depends_on = None
 
