@@ -56,23 +56,33 @@ async def add(db: Database, name: str, url: str, secret: str, events: tuple[str,
 
 @pytest.mark.parametrize("trouble", ["hang", "fail"])
 def test_a_troubled_endpoint_does_not_delay_the_other(make_settings, receiver, other, trouble):
+    """The healthy endpoint's deliveries take at most a second longer while the other hangs or fails.
+
+    The baseline is the same round with both endpoints healthy, measured first in the same test: on a busy
+    machine the accepts and deliveries themselves take time, and only the delay matters.
+    """
     settings = make_settings(retry_schedule=(0, 0.1, 0.1, 0.1), worker_poll_seconds=0.05, webhook_timeout=3.0)
     slow, healthy = receiver, other
-    slow.mode = trouble
 
     async def go() -> None:
         async with worker_for(settings) as worker:
             await add(worker.db, "slow", slow.url, slow.secret)
             await add(worker.db, "healthy", healthy.url, healthy.secret)
             worker.start()
-            for _round in range(3):  # while the slow one's lanes hang (or its breaker opens), again and again
+
+            async def one_round() -> float:
                 started = time.monotonic()
                 accepted = [await accept_lead(worker.db) for _ in range(12)]
                 mine = {i for a in accepted for i in a.delivery_ids}
                 assert len(mine) == 24  # each lead goes to both endpoints
-                await until(lambda mine=mine: len(mine & set(healthy.messages)) == 12, within=5)
-                took = time.monotonic() - started
-                assert took < 1.0, f"the healthy endpoint waited {took:.2f} s"
+                await until(lambda: len(mine & set(healthy.messages)) == 12, within=10)
+                return time.monotonic() - started
+
+            baseline = min([await one_round() for _ in range(2)])
+            slow.mode = trouble
+            for _round in range(3):  # while the slow one's lanes hang (or its breaker opens), again and again
+                took = await one_round()
+                assert took - baseline < 1.0, f"the healthy endpoint waited {took:.2f} s (healthy: {baseline:.2f} s)"
                 await asyncio.sleep(0.3)
             assert healthy.rejected == 0 and slow.rejected == 0
 
