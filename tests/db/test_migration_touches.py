@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 
 import sqlalchemy as sa
 
-from frontdesk.db.migrate import migrate
+from frontdesk.db import migrate as migrations
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Alembic's migrate in a worker thread: a Playwright test earlier in the run leaves an event loop
+    running in the main thread, where migrate's asyncio.run() would refuse to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(migrations.migrate, url, revision).result()
 
 
 def test_old_attribution_becomes_the_first_and_latest_touch(tmp_path):
