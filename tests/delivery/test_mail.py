@@ -7,13 +7,17 @@ takes milliseconds.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
@@ -25,6 +29,7 @@ from frontdesk.delivery import mail as smtp
 from frontdesk.delivery.outbox import Outbox
 from frontdesk.records import deliveries, mail
 from frontdesk.settings import Settings
+from receiver import free_port
 from relay import Relay
 from support import DEMO_CONTENT, make_pdf, post_lead, run, token
 
@@ -333,3 +338,62 @@ def test_content_email_errors_name_file_and_field(content_dir: Path, file, old, 
     with pytest.raises(ContentError) as info:
         load_content(content_dir)
     assert any(expected in p for p in info.value.problems), info.value.problems
+
+
+@pytest.mark.slow
+def test_kill_9_right_after_the_thank_you_loses_no_email(settings, relay, tmp_path):
+    """The server answers the thank-you, is killed at once; a worker started later sends both emails."""
+    relay.mode = "451"  # the in-process worker is retrying when the kill comes
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    env.update(
+        FRONTDESK_DATABASE_URL=settings.database_url,
+        FRONTDESK_DATA_DIR=str(settings.data_dir),
+        FRONTDESK_CONTENT_DIR=str(settings.content_dir),
+        FRONTDESK_SECRET_KEY=settings.secret_key,
+        FRONTDESK_PUBLIC_URL=base,
+        FRONTDESK_SMTP_URL=relay.url,
+        FRONTDESK_MAIL_FROM=FROM,
+        FRONTDESK_WORKER_POLL_SECONDS="0.05",
+        FRONTDESK_LEASE_SECONDS="1",
+        FRONTDESK_RETRY_SCHEDULE="0,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2",
+        FRONTDESK_FORM_MIN_SECONDS="0",
+        FRONTDESK_LOG_LEVEL="warning",
+    )
+    root = Path(__file__).resolve().parents[2]
+    log = (tmp_path / "serve.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)], env=env, stdout=log, stderr=log, cwd=root
+    )
+    try:
+        deadline = time.monotonic() + 60
+        with httpx2.Client(timeout=5, trust_env=False) as client:
+            while True:
+                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                try:
+                    page = client.get(f"{base}/request-info")
+                    break
+                except httpx2.HTTPError:
+                    time.sleep(0.05)
+            hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+            form = {**hidden, "fax": "", "name": "Crash Test", "email": "crash@example.com", "interest": "business",
+                    "message": "kill me", "consent": "yes"}  # fmt: skip
+            r = client.post(f"{base}/request-info", data=form, headers={"Origin": base, "Referer": base})
+            assert r.status_code == 303, r.text
+            proc.send_signal(signal.SIGKILL)  # right after the thank-you
+            proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+    relay.mode = "ok"
+    time.sleep(1.2)  # the killed worker's leases run out
+    done = subprocess.run(
+        [sys.executable, "-m", "frontdesk", "worker", "--once"], env=env, cwd=root, capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(a.rcpt_tos[0] for a in relay.arrived) == sorted(
+        ["crash@example.com", str(DEMO.site.email)]  # no office chosen: the site's address
+    )
