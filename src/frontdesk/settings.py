@@ -65,6 +65,9 @@ class Settings:
     smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS)
     mail_from: str = ""  # the From of every email: addr@example.com or "Name <addr@example.com>"
     mail_confirmations_per_hour: int = 3  # confirmations to one address per hour at most
+    alert_to: tuple[str, ...] = ()  # who gets delivery alerts; the active admin accounts when empty
+    alert_pending_minutes: float = 60.0  # alert when an endpoint's oldest pending delivery is older
+    alert_breaker_minutes: float = 15.0  # alert when an endpoint's breaker stays open longer
     # Abuse resistance.
     trusted_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
@@ -238,6 +241,14 @@ def check_mail_from(raw: str) -> str:
     return raw
 
 
+def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    found = _list(env, name)
+    for address in found:
+        if not _ADDRESS.fullmatch(address):
+            raise _fail(name, "use comma-separated addresses, e.g. ops@example.com,it@example.com", address)
+    return found
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = _get(env, name)
     return tuple(x.strip() for x in raw.split(",") if x.strip()) if raw else ()
@@ -338,6 +349,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         redis_url=redis_url,
         smtp_url=smtp_url,
         mail_from=mail_from,
+        alert_to=_addresses(env, "ALERT_TO"),
+        alert_pending_minutes=_number(env, "ALERT_PENDING_MINUTES", d.alert_pending_minutes, minimum=1),
+        alert_breaker_minutes=_number(env, "ALERT_BREAKER_MINUTES", d.alert_breaker_minutes, minimum=1),
         mail_confirmations_per_hour=int(
             _number(env, "MAIL_CONFIRMATIONS_PER_HOUR", d.mail_confirmations_per_hour, minimum=0)
         ),

@@ -63,7 +63,7 @@ import sqlalchemy as sa
 
 from frontdesk.clock import Clock, utcnow
 from frontdesk.db import Database, tables
-from frontdesk.delivery import crm
+from frontdesk.delivery import alerts, crm
 from frontdesk.delivery import mail as smtp
 from frontdesk.delivery.retries import Pace, Step, next_step
 from frontdesk.records import deliveries, endpoints, mail, submissions
@@ -185,6 +185,9 @@ class Outbox:
         self._listener: Any = None  # PostgreSQL: the connection that LISTENs for accepted submissions
         # Email is a channel beside the webhooks: a route for the `mail` endpoint when SMTP is configured.
         self.mailer = smtp.Mailer(settings, self.timeout) if settings.mail_enabled else None
+        self.alerts = alerts.Alerts(db, settings, self.mailer, clock) if self.mailer else None
+        self._alerted = 0.0
+        self._alerting: asyncio.Task[None] | None = None
 
     @property
     def configured(self) -> bool:
@@ -501,6 +504,22 @@ class Outbox:
             except Exception:  # pruning is housekeeping: the next round tries again
                 log.exception("pruning delivered deliveries failed")
 
+    def _alert_now_and_then(self) -> None:
+        """Tell admins what stopped arriving (delivery/alerts.py), once a minute, when email is configured.
+
+        In a task of its own: a slow relay must never hold up the bookkeeping of deliveries."""
+        if self.alerts is None or time.monotonic() - self._alerted < alerts.EVERY:
+            return
+        if self._alerting is None or self._alerting.done():
+            self._alerted = time.monotonic()
+            self._alerting = asyncio.create_task(self._check_alerts(self.alerts))
+
+    async def _check_alerts(self, checker: alerts.Alerts) -> None:
+        try:
+            await checker.check()
+        except Exception:  # housekeeping too: the next round tries again
+            log.exception("checking for delivery alerts failed")
+
     # -- running -----------------------------------------------------------------------------------
 
     async def drain_once(self) -> int:
@@ -573,6 +592,7 @@ class Outbox:
                 await asyncio.sleep(gap)  # let a few more results join this transaction
             last_cycle = time.monotonic()
             await self._prune_now_and_then()
+            self._alert_now_and_then()
             try:
                 await self.refresh()
                 if not self.configured and not warned:
@@ -616,6 +636,9 @@ class Outbox:
             await self._runner
             self._runner = None
         await self._unlisten()
+        if self._alerting is not None:
+            self._alerting.cancel()
+            await asyncio.gather(self._alerting, return_exceptions=True)
         for route in self.routes.values():
             route.take_inbox()
 
