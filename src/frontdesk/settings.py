@@ -68,6 +68,7 @@ class Settings:
     alert_to: tuple[str, ...] = ()  # who gets delivery alerts; the active admin accounts when empty
     alert_pending_minutes: float = 60.0  # alert when an endpoint's oldest pending delivery is older
     alert_breaker_minutes: float = 15.0  # alert when an endpoint's breaker stays open longer
+    digest_to: tuple[str, ...] = ()  # who gets the weekly digest (none when empty)
     # Abuse resistance.
     trusted_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
@@ -350,6 +351,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         smtp_url=smtp_url,
         mail_from=mail_from,
         alert_to=_addresses(env, "ALERT_TO"),
+        digest_to=_addresses(env, "DIGEST_TO"),
         alert_pending_minutes=_number(env, "ALERT_PENDING_MINUTES", d.alert_pending_minutes, minimum=1),
         alert_breaker_minutes=_number(env, "ALERT_BREAKER_MINUTES", d.alert_breaker_minutes, minimum=1),
         mail_confirmations_per_hour=int(

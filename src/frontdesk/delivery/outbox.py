@@ -63,7 +63,7 @@ import sqlalchemy as sa
 
 from frontdesk.clock import Clock, utcnow
 from frontdesk.db import Database, tables
-from frontdesk.delivery import alerts, crm
+from frontdesk.delivery import alerts, crm, digest
 from frontdesk.delivery import mail as smtp
 from frontdesk.delivery.retries import Pace, Step, next_step
 from frontdesk.records import deliveries, endpoints, mail, submissions
@@ -186,6 +186,7 @@ class Outbox:
         # Email is a channel beside the webhooks: a route for the `mail` endpoint when SMTP is configured.
         self.mailer = smtp.Mailer(settings, self.timeout) if settings.mail_enabled else None
         self.alerts = alerts.Alerts(db, settings, self.mailer, clock) if self.mailer else None
+        self.digest = digest.Digest(db, settings, self.mailer, clock) if self.mailer else None
         self._alerted = 0.0
         self._alerting: asyncio.Task[None] | None = None
 
@@ -517,6 +518,8 @@ class Outbox:
     async def _check_alerts(self, checker: alerts.Alerts) -> None:
         try:
             await checker.check()
+            if self.digest is not None:
+                await self.digest.check()  # the weekly digest rides on the same minute
         except Exception:  # housekeeping too: the next round tries again
             log.exception("checking for delivery alerts failed")
 
