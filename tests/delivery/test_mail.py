@@ -7,6 +7,8 @@ takes milliseconds.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import signal
@@ -30,7 +32,7 @@ from frontdesk.delivery.outbox import Outbox
 from frontdesk.records import deliveries, mail
 from frontdesk.settings import Settings
 from receiver import free_port
-from relay import Relay
+from relay import Relay, tls_certificate
 from support import DEMO_CONTENT, make_pdf, post_lead, run, token
 
 FROM = "Prairie Point <frontdesk@prairiepoint.example>"
@@ -397,3 +399,42 @@ def test_kill_9_right_after_the_thank_you_loses_no_email(settings, relay, tmp_pa
     assert sorted(a.rcpt_tos[0] for a in relay.arrived) == sorted(
         ["crash@example.com", str(DEMO.site.email)]  # no office chosen: the site's address
     )
+
+
+def test_credentials_never_go_to_a_relay_without_starttls(make_settings, relay):
+    """smtp:// with a password insists on STARTTLS: a relay that does not offer it gets no password, and no email."""
+    settings = make_settings(smtp_url=f"smtp://frontdesk:s3cret@127.0.0.1:{relay.port}", mail_from=FROM)
+    message = {
+        "to": ["a@example.com"],
+        "reply_to": None,
+        "subject": "Hello",
+        "date": "Wed, 02 Dec 2026 01:00:00 +0000",
+        "message_id": "<x@example.com>",
+        "text": "hi",
+        "html": "",
+    }
+    answer = run(smtp.Mailer(settings).send("msg_1", json.dumps(message)))
+    assert not answer.ok and answer.status is None and relay.arrived == []
+    assert "s3cret" not in (answer.error or "") and "127.0.0.1" in (answer.error or "")
+
+
+def test_starttls_and_a_login_with_a_relay_that_requires_them(make_settings, tmp_path, monkeypatch):
+    cert, key = tls_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test relay's self-signed certificate
+    tls_relay = Relay(tls=(cert, key))
+    tls_relay.start()
+    try:
+        settings = make_settings(smtp_url=f"smtp://frontdesk:s3cret@127.0.0.1:{tls_relay.port}", mail_from=FROM)
+        message = {"to": ["a@example.com"], "reply_to": None, "subject": "Over TLS", "text": "hi", "html": "",
+                   "date": "Wed, 02 Dec 2026 01:00:00 +0000", "message_id": "<tls@example.com>"}  # fmt: skip
+
+        async def send() -> Any:
+            answer = await smtp.Mailer(settings).send("msg_tls", json.dumps(message))
+            await asyncio.sleep(0.2)  # the TLS transport closes in the loop's next turns (the worker's loop runs on)
+            return answer
+
+        answer = run(send())
+        assert answer.ok, answer.error
+        assert tls_relay.logins == ["frontdesk"] and [a["Subject"] for a in tls_relay.arrived] == ["Over TLS"]
+    finally:
+        tls_relay.close()
