@@ -19,10 +19,12 @@ The `email` package's SMTP policy writes CRLF line endings and folds long header
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import json
 import logging
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
@@ -83,6 +85,15 @@ class Mailer:
         except (Refused, ValueError, KeyError, TypeError) as exc:
             log.warning("email %s refused: %s", delivery_id, exc)
             return Answer(None, took(), error=f"refused: {exc}"[:500])
+        try:
+            return await self._relay(mime, took)
+        finally:
+            # The closed connection's socket is let go in the loop's next turns: give it them here, so a loop
+            # that ends right after (`frontdesk worker --once`) leaves no socket open.
+            for _ in range(3):
+                await asyncio.sleep(0)
+
+    async def _relay(self, mime: EmailMessage, took: Callable[[], int]) -> Answer:
         server = self.server
         try:
             errors, _ = await aiosmtplib.send(
@@ -104,5 +115,5 @@ class Mailer:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return Answer(None, took(), error=f"{type(exc).__name__} talking to {server.shown}")
         if errors:  # some recipients were refused: the others have it, so this one is done
-            log.info("email %s: %d recipient(s) refused by the relay", delivery_id, len(errors))
+            log.info("email to %s: %d recipient(s) refused by the relay", mime["Message-ID"], len(errors))
         return Answer(250, took())
