@@ -44,3 +44,13 @@ def test_a_failed_email_is_listed_and_replayed_from_the_staff_area(staff_client,
     relay.mode = "ok"
     run(drain())
     assert [a.rcpt_tos for a in relay.arrived if "Ada" in str(a["Subject"])]
+
+
+def test_staff_find_a_submission_by_the_reference_the_person_quotes(staff_client):
+    client = staff_client("admin")
+    r = post_lead(client)
+    ref = r.headers["location"].split("ref=", 1)[1].split(".", 1)[0]
+    found = client.get("/staff/submissions", params={"email": ref.lower().replace("-", " ").replace(" ", "")})
+    assert found.status_code == 200 and "ada@example.com" in found.text
+    other = client.get("/staff/submissions", params={"email": "FD-ZZZZ-ZZZZ"})
+    assert "ada@example.com" not in other.text

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import tables
 from frontdesk.db.tables import Row
+from frontdesk.records import mail
 
 sub = tables.submissions
 dlv = tables.deliveries
@@ -51,10 +52,14 @@ def _delivery_state() -> Any:
 async def search(
     conn: AsyncConnection, *, kind: str | None, email: str, limit: int, offset: int
 ) -> tuple[list[Row], int]:
-    """Leads and applications (not spam), newest first, optionally by kind and part of the email."""
+    """Leads and applications (not spam), newest first, optionally by kind and part of the email or a reference."""
     condition = sa.and_(sub.c.kind.in_((kind,) if kind else PERSON_KINDS), sub.c.spam.is_(False))
     if email:
-        condition = sa.and_(condition, sub.c.email.like(f"%{_like_escape(email.lower())}%", escape="\\"))
+        matches: sa.ColumnElement[bool] = sub.c.email.like(f"%{_like_escape(email.lower())}%", escape="\\")
+        prefix = mail.id_prefix(email) if "@" not in email else None
+        if prefix is not None:  # a reference number (FD-XXXX-XXXX) names the start of the submission's id
+            matches = sa.or_(matches, sub.c.id.like(f"{prefix[:8]}-{prefix[8:]}%"))
+        condition = sa.and_(condition, matches)
     total = (await conn.execute(sa.select(sa.func.count()).select_from(sub).where(condition))).scalar_one()
     rows = await conn.execute(
         sa.select(
