@@ -28,6 +28,7 @@ from starlette.testclient import TestClient
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
 from receiver import receiver  # noqa: F401  (a fixture)
+from relay import relay  # noqa: F401  (a fixture)
 from support import (
     CHROMIUM,
     CHROMIUM_ARGS,

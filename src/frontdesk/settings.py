@@ -14,12 +14,14 @@ variable and what it allows; the CLI prints it and exits with code 2.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from frontdesk.storage import private_dir
 
@@ -61,6 +63,14 @@ class Settings:
     delivery_retention_days: int = 90  # delivered deliveries and their attempts are pruned after; 0: kept
     resume_link_days: int = 7
     metrics_token: str = ""
+    # Email (docs/email.md): a delivery channel like the webhooks; off while either is empty.
+    smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS)
+    mail_from: str = ""  # the From of every email: addr@example.com or "Name <addr@example.com>"
+    mail_confirmations_per_hour: int = 3  # confirmations to one address per hour at most
+    alert_to: tuple[str, ...] = ()  # who gets delivery alerts; the active admin accounts when empty
+    alert_pending_minutes: float = 60.0  # alert when an endpoint's oldest pending delivery is older
+    alert_breaker_minutes: float = 15.0  # alert when an endpoint's breaker stays open longer
+    digest_to: tuple[str, ...] = ()  # who gets the weekly digest (none when empty)
     # Abuse resistance.
     trusted_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
@@ -89,6 +99,15 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_url and self.mail_from)
+
+    @property
+    def smtp(self) -> SmtpServer:
+        """The relay FRONTDESK_SMTP_URL names (checked when the settings were read)."""
+        return parse_smtp_url(self.smtp_url)
 
     @property
     def https(self) -> bool:
@@ -171,6 +190,68 @@ def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ..
     return raw
 
 
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    username: str
+    password: str
+    implicit_tls: bool  # smtps://; smtp:// upgrades with STARTTLS (required when a password is given)
+
+    @property
+    def shown(self) -> str:
+        """The relay without its credentials, for `frontdesk check`, logs and the endpoint's row."""
+        return f"{'smtps' if self.implicit_tls else 'smtp'}://{self.host}:{self.port}"
+
+
+def parse_smtp_url(raw: str) -> SmtpServer:
+    """smtp://[user:pass@]host[:port] (587, STARTTLS) or smtps://... (465); ValueError with what is wrong.
+
+    The error never repeats the value: it may hold the relay's password.
+    """
+    if any(ord(c) < 33 or ord(c) == 127 for c in raw):
+        raise ValueError("no spaces or control characters")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise ValueError("the port is not a number from 1 to 65535") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("use smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (TLS)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("nothing may follow host:port")
+    implicit = parts.scheme == "smtps"
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or (465 if implicit else 587),
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        implicit_tls=implicit,
+    )
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+")
+
+
+def check_mail_from(raw: str) -> str:
+    """`addr@example.com` or `Name <addr@example.com>`, printable ASCII only (it goes into a header)."""
+    if any(ord(c) < 32 or ord(c) > 126 for c in raw) or len(raw) > 300:
+        raise ValueError("printable ASCII only, at most 300 characters")
+    name, address = parseaddr(raw)
+    if not _ADDRESS.fullmatch(address) or any(c in name for c in '<>"'):
+        raise ValueError("use addr@example.com or Name <addr@example.com>")
+    return raw
+
+
+def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    found = _list(env, name)
+    for address in found:
+        if not _ADDRESS.fullmatch(address):
+            raise _fail(name, "use comma-separated addresses, e.g. ops@example.com,it@example.com", address)
+    return found
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = _get(env, name)
     return tuple(x.strip() for x in raw.split(",") if x.strip()) if raw else ()
@@ -230,6 +311,18 @@ def _parse(env: Mapping[str, str]) -> Settings:
             rate_limits[form] = raw
 
     redis_url = _url(env, "REDIS_URL", "", ("redis", "rediss"))
+    smtp_url = _get(env, "SMTP_URL") or ""
+    if smtp_url:
+        try:
+            parse_smtp_url(smtp_url)
+        except ValueError as exc:
+            raise SettingsError(f"FRONTDESK_SMTP_URL is invalid: {exc}") from None
+    mail_from = _get(env, "MAIL_FROM") or ""
+    if mail_from:
+        try:
+            check_mail_from(mail_from)
+        except ValueError as exc:
+            raise _fail("MAIL_FROM", str(exc), mail_from) from None
     level = (_get(env, "LOG_LEVEL") or "info").lower()
     if level not in {"debug", "info", "warning", "error"}:
         raise _fail("LOG_LEVEL", "use debug, info, warning or error", level)
@@ -258,6 +351,15 @@ def _parse(env: Mapping[str, str]) -> Settings:
         trusted_origins=tuple(o.rstrip("/") for o in _list(env, "TRUSTED_ORIGINS")),
         trusted_proxies=_list(env, "TRUSTED_PROXIES"),
         redis_url=redis_url,
+        smtp_url=smtp_url,
+        mail_from=mail_from,
+        alert_to=_addresses(env, "ALERT_TO"),
+        digest_to=_addresses(env, "DIGEST_TO"),
+        alert_pending_minutes=_number(env, "ALERT_PENDING_MINUTES", d.alert_pending_minutes, minimum=1),
+        alert_breaker_minutes=_number(env, "ALERT_BREAKER_MINUTES", d.alert_breaker_minutes, minimum=1),
+        mail_confirmations_per_hour=int(
+            _number(env, "MAIL_CONFIRMATIONS_PER_HOUR", d.mail_confirmations_per_hour, minimum=0)
+        ),
         rate_limits=rate_limits,
         form_min_seconds=_number(env, "FORM_MIN_SECONDS", d.form_min_seconds),
         form_max_age_seconds=_number(env, "FORM_MAX_AGE_SECONDS", d.form_max_age_seconds, minimum=1),
@@ -338,6 +440,9 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
             rows.append(("media_dir", str(settings.media_dir)))  # the folder in use, set or derived
             continue
         value = getattr(settings, f.name)
+        if f.name == "smtp_url" and value:
+            rows.append((f.name, settings.smtp.shown + (" (with credentials)" if settings.smtp.username else "")))
+            continue
         shown = ("(set)" if value else "(not set)") if f.name in hidden else str(value)
         rows.append((f.name, shown))
     return rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -73,10 +75,27 @@ def test_request_info_with_javascript_shows_errors_then_thanks(live_server, page
     page.get_by_role("button", name="Send request").click()
     page.wait_for_selector("p.notice[role=status]")
     assert "We will be in touch" in page.locator("p.notice").inner_text()
+    assert re.search(r"Your reference number is FD-[0-9A-Z]{4}-[0-9A-Z]{4}\.", page.locator("p.notice").inner_text())
     # Chromium logs the expected 422 answer as a failed resource; anything else is a real problem.
     assert [p for p in page.problems if "ERR_FAILED" not in p and "status of 422" not in p] == []
     (sub,) = db_rows(live_server.database_url, tables.submissions)
     assert sub.data["name"] == "Ada Lovelace" and not sub.spam
+
+
+def test_request_info_without_javascript_shows_the_reference_on_the_thanks(live_server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    pg.route("https://**/*", lambda route: route.abort())
+    pg.goto(live_server.url + "/request-info")
+    pg.get_by_label("Your name").fill("Ada Lovelace")
+    pg.get_by_label("Email address").fill("ada@example.com")
+    pg.get_by_label("What would you like to hear about?").select_option("home")
+    pg.get_by_label("Your message").fill("A quote for my house, please.")
+    pg.get_by_role("checkbox").check()
+    pg.get_by_role("button", name="Send request").click()
+    pg.wait_for_url("**/request-info/thanks?ref=FD-*")
+    assert re.search(r"Your reference number is FD-[0-9A-Z]{4}-[0-9A-Z]{4}\.", pg.locator("p.notice").inner_text())
+    context.close()
 
 
 def test_feedback_without_javascript(live_server, browser):

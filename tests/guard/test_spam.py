@@ -142,7 +142,7 @@ def test_turnstile_good_token_passes(turnstile_client, siteverify):
 def test_turnstile_failures_are_held_as_spam(turnstile_client, token_value, reason):
     fields = {"cf-turnstile-response": token_value}
     r = post_lead(turnstile_client, **fields)
-    assert r.status_code == 303 and r.headers["location"] == "/request-info/thanks"
+    assert r.status_code == 303 and r.headers["location"].startswith("/request-info/thanks?ref=FD-")
     (sub,) = rows(turnstile_client, tables.submissions)
     assert sub.spam and sub.spam_reason == reason
     assert rows(turnstile_client, tables.deliveries)[0].state == "held"

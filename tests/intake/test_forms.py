@@ -29,7 +29,7 @@ def test_request_info_form_is_accessible_and_guarded(client):
 
 def test_request_info_success_stores_submission_and_pending_delivery(client, settings):
     r = post_lead(client)
-    assert r.status_code == 303 and r.headers["location"] == "/request-info/thanks"
+    assert r.status_code == 303 and r.headers["location"].startswith("/request-info/thanks?ref=FD-")
     assert "We have received your request" in client.get("/request-info/thanks").text
     (sub,) = rows(settings, tables.submissions)
     assert sub.kind == "lead" and sub.email == "ada@example.com" and not sub.spam
@@ -144,7 +144,7 @@ def test_duplicated_fields_are_rejected_not_guessed(client, settings):
 
 def test_honeypot_is_stored_as_spam_and_held(client, settings):
     r = post_lead(client, fax="+1 555 0100")
-    assert r.status_code == 303 and r.headers["location"] == "/request-info/thanks"
+    assert r.status_code == 303 and r.headers["location"].startswith("/request-info/thanks?ref=FD-")
     (sub,) = rows(settings, tables.submissions)
     assert sub.spam and sub.spam_reason == "honeypot"
     (delivery,) = rows(settings, tables.deliveries)
@@ -199,7 +199,7 @@ def test_apply_form_renders(client):
 
 def test_application_is_stored_with_a_private_resume_and_signed_link(client, settings, clock):
     r = apply(client)
-    assert r.status_code == 303 and r.headers["location"] == f"/careers/{JOB}/apply/thanks"
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/careers/{JOB}/apply/thanks?ref=FD-")
     assert "Licensed Insurance Agent" in client.get(r.headers["location"]).text
     (sub,) = rows(settings, tables.submissions)
     assert sub.kind == "application" and sub.data["job"]["slug"] == JOB

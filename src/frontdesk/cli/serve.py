@@ -97,6 +97,12 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         )
     elif not settings.crm_webhook_secret:
         warnings.append("FRONTDESK_CRM_WEBHOOK_SECRET is not set: webhooks cannot be signed and wait as pending")
+    if settings.mail_enabled:
+        print(f"  email: through {settings.smtp.shown}, from {settings.mail_from}")
+    else:
+        unset = [n for n, v in (("SMTP_URL", settings.smtp_url), ("MAIL_FROM", settings.mail_from)) if not v]
+        names = " and ".join(f"FRONTDESK_{n}" for n in unset)
+        warnings.append(f"{names} {'is' if len(unset) == 1 else 'are'} not set: no email is written or sent")
     if settings.production and not settings.https:
         warnings.append("FRONTDESK_PUBLIC_URL is not https: staff cookies will not be Secure")
     for w in warnings:

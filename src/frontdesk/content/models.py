@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import string
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -320,6 +321,56 @@ class CustomerCare(FileModel):
     special_hours: list[SpecialHours] = []
 
 
+PLACEHOLDERS = ("name", "reference", "site", "job", "office", "phone", "summary")
+
+
+def _placeholders(value: str) -> str:
+    """Only the known `{placeholders}`, so a typo fails at load time instead of in a person's inbox."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(value) if name is not None]
+    except ValueError:
+        raise ValueError("a { or } without its partner: write {{ or }} for the character itself") from None
+    unknown = [
+        n if not (spec or conv) else f"{n}..." for n, spec, conv in fields if n not in PLACEHOLDERS or spec or conv
+    ]
+    if unknown:
+        known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+        raise ValueError(f"unknown placeholder {{{unknown[0][:40]}}}: use {known}")
+    return value
+
+
+Template = Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(_placeholders)]
+
+
+class Confirmation(FileModel):
+    """The email a person gets after sending a form: wording in content, `send: false` turns it off."""
+
+    send: bool = True
+    subject: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_placeholders)] = (
+        "We have your request ({reference})"
+    )
+    body: Template = (
+        "Hello {name},\n\nthank you for contacting {site}. We have your request, and its reference is "
+        "{reference}. Please quote it if you get in touch about it.\n\nWhat you sent us:\n\n{summary}"
+    )
+    next_steps: Template = "Someone from our team will contact you within one business day."
+
+
+class Emails(FileModel):
+    """site.yaml `emails:` the staff address when no office is named, and each form's confirmation."""
+
+    leads_to: EmailStr | None = None  # the site's `email` when not given
+    request_info: Confirmation = Confirmation()
+    application: Confirmation = Confirmation(
+        subject="We have your application ({reference})",
+        body=(
+            "Hello {name},\n\nthank you for applying for {job} at {site}. Your application's reference is "
+            "{reference}.\n\nWhat you sent us:\n\n{summary}"
+        ),
+        next_steps="The hiring team reads every application and answers within two weeks.",
+    )
+
+
 class Choice(FileModel):
     slug: Slug
     name: Text
@@ -360,6 +411,7 @@ class SiteFile(FileModel):
     feedback: Feedback = Feedback()
     careers: Careers = Careers()
     security_txt: SecurityTxt | None = None
+    emails: Emails = Emails()
 
     @model_validator(mode="after")
     def _services_name_interests(self) -> SiteFile:
@@ -383,6 +435,7 @@ class OfficeFile(FileModel):
     address: Address
     phone: Text
     email: EmailStr
+    leads_to: EmailStr | None = None  # where new leads for this office are emailed; `email` when not given
     geo: Geo
     hours: Hours
     special_hours: list[SpecialHours] = []
@@ -410,6 +463,7 @@ class JobFile(FileModel):
     date_posted: dt.date
     valid_through: dt.date
     salary: Salary | None = None
+    contact: EmailStr | None = None  # the hiring contact emailed for each application; the office's otherwise
     summary: str = ""
     # Where the work is done: at the office, partly at home (hybrid), or from anywhere in `remote_countries`.
     workplace: Literal["onsite", "hybrid", "remote"] = "onsite"

@@ -155,6 +155,21 @@ endpoints = sa.Table(
     sa.Column("created_at", TS, nullable=False),
 )
 
+# Admin alerts (delivery/alerts.py): one row per endpoint and condition (dead_letter, paused, breaker,
+# stale) that was seen. `since` is when the condition began, `sent_at` when the last alert about it went out
+# (at most one an hour), `notified` whether admins were told and so are owed a "resolved" email.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("endpoint_id", sa.String(40), primary_key=True),
+    sa.Column("condition", sa.String(20), primary_key=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("since", TS, nullable=False),
+    sa.Column("notified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("sent_at", TS, nullable=True),
+    sa.Column("failed_count", sa.Integer, nullable=False, server_default="0"),  # dead letters when last told
+)
+
 # Before endpoints (0005a): one row per URL that answered 410 Gone. Read once, for the endpoint that
 # FRONTDESK_CRM_WEBHOOK_URL names, by records.endpoints.sync_env; nothing writes it any more.
 endpoint_pauses = sa.Table(

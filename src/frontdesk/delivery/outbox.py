@@ -63,9 +63,10 @@ import sqlalchemy as sa
 
 from frontdesk.clock import Clock, utcnow
 from frontdesk.db import Database, tables
-from frontdesk.delivery import crm
+from frontdesk.delivery import alerts, crm, digest
+from frontdesk.delivery import mail as smtp
 from frontdesk.delivery.retries import Pace, Step, next_step
-from frontdesk.records import deliveries, endpoints, submissions
+from frontdesk.records import deliveries, endpoints, mail, submissions
 from frontdesk.records.endpoints import Endpoint
 from frontdesk.settings import Settings
 
@@ -105,10 +106,11 @@ class Route:
     """One endpoint's share of the worker: its lanes, inbox, client, pace and rate limit."""
 
     endpoint: Endpoint
-    signer: crm.Signer
+    signer: crm.Signer | None  # None for the mail endpoint, whose channel is `mailer`
     client: httpx2.AsyncClient
     pace: Pace
     owns_client: bool
+    mailer: smtp.Mailer | None = None  # the `mail` endpoint's route sends through SMTP (delivery/mail.py)
     inbox: asyncio.Queue[Claimed | None] = field(default_factory=asyncio.Queue)
     lanes: list[asyncio.Task[None]] = field(default_factory=list)
     busy: int = 0
@@ -181,10 +183,16 @@ class Outbox:
         self.retention = dt.timedelta(days=settings.delivery_retention_days)
         self._pruned = 0.0
         self._listener: Any = None  # PostgreSQL: the connection that LISTENs for accepted submissions
+        # Email is a channel beside the webhooks: a route for the `mail` endpoint when SMTP is configured.
+        self.mailer = smtp.Mailer(settings, self.timeout) if settings.mail_enabled else None
+        self.alerts = alerts.Alerts(db, settings, self.mailer, clock) if self.mailer else None
+        self.digest = digest.Digest(db, settings, self.mailer, clock) if self.mailer else None
+        self._alerted = 0.0
+        self._alerting: asyncio.Task[None] | None = None
 
     @property
     def configured(self) -> bool:
-        return any(r.endpoint.secrets for r in self.routes.values())
+        return any(r.endpoint.secrets or r.mailer for r in self.routes.values())
 
     @property
     def in_flight(self) -> int:
@@ -210,6 +218,8 @@ class Outbox:
                 try:
                     async with self.db.write() as conn:
                         await endpoints.sync_env(conn, s.crm_webhook_url, s.crm_webhook_secret, now=now)
+                        if self.mailer is not None:
+                            await mail.sync(conn, self.mailer.server.shown, now=now)
                     break
                 except (sa.exc.IntegrityError, endpoints.EndpointError):  # another worker created it: update it
                     if not tries_left:
@@ -224,7 +234,7 @@ class Outbox:
                 gone.take_inbox()
                 await self._close_route(gone, grace=0.0)
         for endpoint_id, ep in found.items():
-            if not ep.secrets:
+            if not ep.secrets and not (self.mailer and mail.is_mail(endpoint_id)):
                 continue
             found_route = self.routes.get(endpoint_id)
             if found_route is None:
@@ -232,7 +242,7 @@ class Outbox:
             else:
                 route = found_route
                 route.endpoint = ep
-                if ep.secrets != route.signer.secrets:
+                if ep.secrets and (route.signer is None or ep.secrets != route.signer.secrets):
                     route.signer = crm.Signer(*ep.secrets)
             # Another worker's breaker: adopt a longer hold and a longer run of failures.
             if ep.breaker_failures > route.pace.failures_in_row:
@@ -246,7 +256,9 @@ class Outbox:
 
     def _new_route(self, ep: Endpoint) -> Route:
         client = self.client or crm.make_client(self.timeout, self.concurrency)
-        return Route(ep, crm.Signer(*ep.secrets), client, Pace(self.schedule), owns_client=self.client is None)
+        signer = crm.Signer(*ep.secrets) if ep.secrets else None
+        mailer = self.mailer if mail.is_mail(ep.id) else None
+        return Route(ep, signer, client, Pace(self.schedule), owns_client=self.client is None, mailer=mailer)
 
     async def _close_route(self, route: Route, grace: float) -> set[asyncio.Task[None]]:
         for _ in route.lanes:
@@ -433,15 +445,19 @@ class Outbox:
 
     async def _post(self, route: Route, item: Claimed) -> None:
         await route.rate_wait()
-        answer = await crm.post(
-            route.client,
-            route.endpoint.url,
-            route.signer,
-            item.id,
-            item.body,
-            time_limit=self.timeout,
-            now=self.clock(),
-        )
+        if route.mailer is not None:
+            answer = await route.mailer.send(item.id, item.body)
+        else:
+            assert route.signer is not None  # routes without a secret are built only for the mail endpoint
+            answer = await crm.post(
+                route.client,
+                route.endpoint.url,
+                route.signer,
+                item.id,
+                item.body,
+                time_limit=self.timeout,
+                now=self.clock(),
+            )
         now = self.clock()
         step = next_step(answer, item.attempts, self.schedule, now, self.rng)
         route.pace.learn(answer)
@@ -488,6 +504,24 @@ class Outbox:
                 await self.prune()
             except Exception:  # pruning is housekeeping: the next round tries again
                 log.exception("pruning delivered deliveries failed")
+
+    def _alert_now_and_then(self) -> None:
+        """Tell admins what stopped arriving (delivery/alerts.py), once a minute, when email is configured.
+
+        In a task of its own: a slow relay must never hold up the bookkeeping of deliveries."""
+        if self.alerts is None or time.monotonic() - self._alerted < alerts.EVERY:
+            return
+        if self._alerting is None or self._alerting.done():
+            self._alerted = time.monotonic()
+            self._alerting = asyncio.create_task(self._check_alerts(self.alerts))
+
+    async def _check_alerts(self, checker: alerts.Alerts) -> None:
+        try:
+            await checker.check()
+            if self.digest is not None:
+                await self.digest.check()  # the weekly digest rides on the same minute
+        except Exception:  # housekeeping too: the next round tries again
+            log.exception("checking for delivery alerts failed")
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -561,6 +595,7 @@ class Outbox:
                 await asyncio.sleep(gap)  # let a few more results join this transaction
             last_cycle = time.monotonic()
             await self._prune_now_and_then()
+            self._alert_now_and_then()
             try:
                 await self.refresh()
                 if not self.configured and not warned:
@@ -604,6 +639,9 @@ class Outbox:
             await self._runner
             self._runner = None
         await self._unlisten()
+        if self._alerting is not None:
+            self._alerting.cancel()
+            await asyncio.gather(self._alerting, return_exceptions=True)
         for route in self.routes.values():
             route.take_inbox()
 

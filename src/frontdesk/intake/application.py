@@ -34,12 +34,12 @@ from frontdesk.content import Job
 from frontdesk.db import DatabaseUnavailable, tables
 from frontdesk.delivery.files import signed_link
 from frontdesk.guard import bodies, spam
-from frontdesk.intake import attribution, models
-from frontdesk.intake.answers import invalid, success, too_many, unavailable
+from frontdesk.intake import attribution, models, notices, reference
+from frontdesk.intake.answers import NO_STORE, invalid, success, too_many, unavailable
 from frontdesk.intake.consent import consent_record
 from frontdesk.pagecache import Rendered
 from frontdesk.public.rendering import PageEnv, cached, render
-from frontdesk.records import payloads, submissions, uploads
+from frontdesk.records import mail, payloads, submissions, uploads
 
 log = logging.getLogger("frontdesk.forms")
 
@@ -195,6 +195,10 @@ async def _apply(request: Request) -> Response:
     job_out: payloads.Job = {"slug": job.slug, "title": job.title, "office": job.office.slug}
     data_out["job"] = job_out
     try:
+        mailing = notices.Mailing(settings, found.templates, web.content(request), now)
+        mails = await notices.plan(
+            mailing, found.db, kind="application", data=data_out, spam=spam_reason is not None, job=job
+        )
         accepted = await submissions.accept(
             found.db,
             kind="application",
@@ -207,6 +211,7 @@ async def _apply(request: Request) -> Response:
             spam_reason=spam_reason,
             now=now,
             extra=record_upload,
+            mails=mails,
         )
     except DatabaseUnavailable as exc:
         uploads.discard(settings, stored)  # the transaction did not commit: leave no orphan file
@@ -218,13 +223,16 @@ async def _apply(request: Request) -> Response:
     if kept is not None:
         uploads.release(settings, kept)
     log.info("application accepted submission=%s job=%s spam=%s", accepted.submission_id, job.slug, accepted.spam)
-    return success(request, f"/careers/{job.slug}/apply/thanks", thanks_message(job), title="Application received")
+    ref = mail.reference(accepted.submission_id)
+    location = reference.thanks_url(settings, f"/careers/{job.slug}/apply/thanks", ref)
+    return success(request, location, thanks_message(job), title="Application received", reference=ref)
 
 
 async def thanks(request: Request) -> Response:
     job = web.content(request).job(request.path_params["slug"])
     if job is None:
         raise HTTPException(404)
+    ref = reference.shown(web.services(request).settings, request.query_params.get(reference.PARAM))
     return render(
         request,
         "forms/thanks.html",
@@ -234,7 +242,9 @@ async def thanks(request: Request) -> Response:
             "job": job,
             "message": thanks_message(job),
             "robots": "noindex",
+            "reference": ref,
         },
+        headers=NO_STORE if ref else None,
     )
 
 

@@ -25,12 +25,12 @@ from frontdesk.content import Content
 from frontdesk.db import DatabaseUnavailable
 from frontdesk.guard import spam
 from frontdesk.guard.bodies import first, read_form
-from frontdesk.intake import attribution, models
-from frontdesk.intake.answers import invalid, success, too_many, unavailable
+from frontdesk.intake import attribution, models, notices, reference
+from frontdesk.intake.answers import NO_STORE, invalid, success, too_many, unavailable
 from frontdesk.intake.consent import consent_record
 from frontdesk.pagecache import Rendered
 from frontdesk.public.rendering import PageEnv, cached, render
-from frontdesk.records import submissions
+from frontdesk.records import mail, submissions
 
 log = logging.getLogger("frontdesk.forms")
 
@@ -92,27 +92,35 @@ async def submit(request: Request) -> Response:
         return invalid(request, TEMPLATE, _context(content, values), errors)
     now = found.clock()
     spam_reason = await spam.check(request, raw, now, settings=found.settings, turnstile=found.turnstile)
+    data = clean.model_dump(exclude={"consent"})
     try:
+        mailing = notices.Mailing(found.settings, found.templates, content, now)
+        mails = await notices.plan(mailing, found.db, kind="lead", data=data, spam=spam_reason is not None)
         accepted = await submissions.accept(
             found.db,
             kind="lead",
-            data=clean.model_dump(exclude={"consent"}),
+            data=data,
             email=clean.email,
             consent=consent_record(request),
             attribution=attribution.record(request, page, found.settings.secret_key),
             spam_reason=spam_reason,
             now=now,
+            mails=mails,
         )
     except DatabaseUnavailable as exc:
         log.warning("lead not stored: %s", exc)
         return unavailable(request, TEMPLATE, _context(content, values))
     log.info("lead accepted submission=%s spam=%s", accepted.submission_id, accepted.spam)
-    return success(request, "/request-info/thanks", THANKS, title="Thank you")
+    ref = mail.reference(accepted.submission_id)
+    location = reference.thanks_url(found.settings, "/request-info/thanks", ref)
+    return success(request, location, THANKS, title="Thank you", reference=ref)
 
 
 async def thanks(request: Request) -> Response:
-    context = {"title": "Thank you", "kind": "lead", "message": THANKS, "robots": "noindex"}
-    return render(request, "forms/thanks.html", context)
+    """The shared thank-you page; with a signed `?ref=` the person's reference too, then never cached."""
+    ref = reference.shown(web.services(request).settings, request.query_params.get(reference.PARAM))
+    context = {"title": "Thank you", "kind": "lead", "message": THANKS, "robots": "noindex", "reference": ref}
+    return render(request, "forms/thanks.html", context, headers=NO_STORE if ref else None)
 
 
 routes = [

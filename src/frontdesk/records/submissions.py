@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import Database, Inserts, tables
 from frontdesk.db.tables import Row
-from frontdesk.records import endpoints
+from frontdesk.records import endpoints, mail
 
 NOTIFY_CHANNEL = "frontdesk_deliveries"  # PostgreSQL: idle workers LISTEN on it (delivery/outbox.py)
 
@@ -43,6 +43,8 @@ EVENT_TYPES = {
 }
 
 Extra = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
+# Given the new submission's id: the emails it sends, as (event type, `mail.Message`) pairs.
+Mails = Callable[[str], Sequence[tuple[str, Mapping[str, Any]]]]
 
 
 async def routes_and_wake(conn: AsyncConnection) -> endpoints.Routes:
@@ -62,6 +64,7 @@ class Accepted:
     delivery_id: str  # the first of `delivery_ids`
     spam: bool
     delivery_ids: tuple[str, ...] = ()  # one per endpoint that takes the event (one unrouted when none does)
+    mail_ids: tuple[str, ...] = ()  # the emails' deliveries (records/mail.py)
 
 
 def new_delivery_id(now: dt.datetime) -> str:
@@ -103,12 +106,15 @@ async def accept(
     attribution: dict[str, Any] | None = None,
     spam_reason: str | None = None,
     extra: Extra | None = None,
+    mails: Mails | None = None,
 ) -> Accepted:
     """Store a submission and one delivery per matching endpoint in one transaction.
 
     `extra(conn, submission_id)` runs inside the same transaction, for rows
     that belong to the submission (a vote and its daily counter, an upload, a
     comment). It may return fields to merge into the webhook's `data`.
+    `mails(submission_id)` gives the emails to send, written as deliveries to the
+    mail endpoint in the same transaction (held, like the webhooks, when it is spam).
     """
     submission_id = str(uuid.uuid4())
     delivery_id = new_delivery_id(now)
@@ -151,12 +157,26 @@ async def accept(
             for i, target in enumerate(targets)
         ]
 
+    mail_rows: list[dict[str, Any]] = [
+        {
+            "id": new_delivery_id(now),
+            "submission_id": submission_id,
+            "endpoint_id": mail.MAIL_ENDPOINT_ID,
+            "event_type": mail_type,
+            "state": "held" if spam else "pending",
+            "attempts": 0,
+            "payload": dict(message),
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for mail_type, message in (mails(submission_id) if mails is not None else ())
+    ]
     written: list[str] = []  # the delivery ids, known once the rows are made inside the transaction
 
     def deliveries_for(routing: endpoints.Routes, more: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         rows = delivery_rows(more, routing.targets(event_type))
         written[:] = [row["id"] for row in rows]
-        return rows
+        return rows + mail_rows
 
     if extra is None:  # rows only: the group commit batches them with every other submission meanwhile
         await db.transact(
@@ -174,7 +194,7 @@ async def accept(
             await conn.execute(tables.deliveries.insert(), deliveries_for(await routes_and_wake(conn), more))
 
         await db.transact(write)
-    return Accepted(submission_id, delivery_id, spam, tuple(written))
+    return Accepted(submission_id, delivery_id, spam, tuple(written), tuple(row["id"] for row in mail_rows))
 
 
 async def release_spam(conn: AsyncConnection, submission_id: str, *, now: dt.datetime) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import tables
 from frontdesk.db.tables import Row
+from frontdesk.records import mail
 from frontdesk.staff.filters import Filters
 
 sub = tables.submissions
@@ -72,15 +73,17 @@ def _condition(f: Filters) -> Any:
         parts.append(_delivery_state() == f.state)
     if f.q:
         pattern = f"%{_like_escape(f.q.lower())}%"
-        parts.append(
-            sa.or_(
-                sub.c.email.like(pattern, escape="\\"),
-                *(
-                    sa.func.lower(sub.c.data[key].as_string()).like(pattern, escape="\\")
-                    for key in ("name", "message", "cover_letter")
-                ),
-            )
-        )
+        matches = [
+            sub.c.email.like(pattern, escape="\\"),
+            *(
+                sa.func.lower(sub.c.data[key].as_string()).like(pattern, escape="\\")
+                for key in ("name", "message", "cover_letter")
+            ),
+        ]
+        prefix = mail.id_prefix(f.q) if "@" not in f.q else None
+        if prefix is not None:  # a reference number (FD-XXXX-XXXX) names the start of the submission's id
+            matches.append(sub.c.id.like(f"{prefix[:8]}-{prefix[8:]}%"))
+        parts.append(sa.or_(*matches))
     return sa.and_(*parts)
 
 

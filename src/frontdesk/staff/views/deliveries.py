@@ -21,13 +21,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from frontdesk import audit, web
 from frontdesk.clock import start_of_day
 from frontdesk.guard.bodies import first, read_form
-from frontdesk.records import deliveries, submissions
+from frontdesk.records import deliveries, mail, submissions
 from frontdesk.staff import ranges
 from frontdesk.staff.access import NO_STORE, render, user
 from frontdesk.staff.views.overview import human_age
 
 STATE_FILTERS = ("pending", "retrying", "delivered", "failed", "held")
-EVENT_TYPES = tuple(sorted(set(submissions.EVENT_TYPES.values())))
+EVENT_TYPES = tuple(sorted(set(submissions.EVENT_TYPES.values()) | set(mail.EVENT_TYPES)))
 PAGE_SIZE = 50
 NOTICES = {
     "replayed": "The delivery was queued again; the worker sends it shortly.",

@@ -1,0 +1,102 @@
+"""The weekly digest for marketing staff: last week's leads, applications and feedback, and falling pages.
+
+Checked by the worker with the alerts (once a minute, `outbox._check_alerts`) when FRONTDESK_DIGEST_TO and
+email are set. On the first check of a week it claims last week's digest (`records.digest.claim`: once,
+whatever the number of workers, and remembered across restarts), builds it and sends it straight to the
+relay; if the relay refuses it, the claim is given back and the next check tries again. Weeks run Monday
+to Monday in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+import secrets
+
+from markupsafe import escape
+
+from frontdesk.clock import Clock, utcnow
+from frontdesk.db import Database
+from frontdesk.delivery.mail import Mailer
+from frontdesk.records import digest
+from frontdesk.records.mail import Message
+from frontdesk.settings import Settings
+
+log = logging.getLogger("frontdesk.digest")
+WEEK = dt.timedelta(days=7)
+LABELS = {"lead": "Leads", "application": "Applications", "feedback": "Feedback"}
+
+
+def change(now: int, before: int) -> str:
+    if before == 0:
+        return "new" if now else "no change"
+    pct = round(100 * (now - before) / before)
+    return f"{pct:+d}%"
+
+
+class Digest:
+    def __init__(self, db: Database, settings: Settings, mailer: Mailer, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.settings = settings
+        self.mailer = mailer
+        self.clock = clock
+
+    async def check(self) -> bool:
+        """Send last week's digest if nobody has yet; True if this call sent it."""
+        if not self.settings.digest_to:
+            return False
+        now = self.clock()
+        week = digest.week_start(now) - WEEK  # the last complete week
+        async with self.db.write() as conn:
+            if not await digest.claim(conn, week, now=now):
+                return False
+        async with self.db.read() as conn:
+            this = await digest.counts(conn, week, week + WEEK)
+            before = await digest.counts(conn, week - WEEK, week)
+            drops = await digest.helpful_drops(conn, week)
+        if await self._send(week, this, before, drops, now):
+            return True
+        async with self.db.write() as conn:
+            await digest.unclaim(conn, week)
+        return False
+
+    async def _send(
+        self,
+        week: dt.datetime,
+        this: dict[str, int],
+        before: dict[str, int],
+        drops: list[digest.Drop],
+        now: dt.datetime,
+    ) -> bool:
+        last_day = (week + WEEK - dt.timedelta(days=1)).date()
+        heading = f"Week of {week.date().isoformat()} to {last_day.isoformat()}"
+        lines = [f"{LABELS[k]}: {this[k]} (the week before: {before[k]}, {change(this[k], before[k])})" for k in LABELS]
+        if drops:
+            falling = [f"{d.page}: {d.before:.0f}% -> {d.after:.0f}% found it helpful" for d in drops]
+        else:
+            falling = ["No page's helpful share fell (pages with at least 5 votes in both weeks)."]
+        text = f"{heading}\n\n" + "\n".join(lines) + "\n\nPages whose helpful share fell most:\n" + "\n".join(falling)
+        text += f"\n\n{self.settings.public_url}/staff\n"
+        html = (
+            f"<h1 style='font-size:20px'>{escape(heading)}</h1>"
+            + "".join(f"<p style='margin:0'>{escape(line)}</p>" for line in lines)
+            + "<h2 style='font-size:17px'>Pages whose helpful share fell most</h2><ul>"
+            + "".join(f"<li>{escape(line)}</li>" for line in falling)
+            + "</ul>"
+        )
+        domain = self.settings.mail_from.rsplit("@", 1)[-1].strip(" >")
+        message: Message = {
+            "to": list(self.settings.digest_to),
+            "reply_to": None,
+            "subject": f"[Frontdesk] Weekly digest: {heading.lower()}",
+            "date": email.utils.format_datetime(now.astimezone(dt.UTC)),
+            "message_id": f"<digest-{secrets.token_hex(10)}@{domain}>",
+            "text": text,
+            "html": html,
+        }
+        answer = await self.mailer.send("digest", json.dumps(message))
+        if not answer.ok:
+            log.warning("weekly digest not sent (%s); the next check tries again", answer.error)
+        return answer.ok

@@ -1,0 +1,86 @@
+"""The weekly digest against a real SMTP relay: last week's figures against the week before, sent once a week."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from frontdesk.db import Database
+from frontdesk.delivery.digest import Digest, change
+from frontdesk.delivery.mail import Mailer
+from frontdesk.records import digest, submissions, votes
+from relay import Relay
+from support import FakeClock, run
+
+MARKETING = "marketing@example.com"
+MONDAY = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)  # the FakeClock's week (it starts on Friday the 20th)
+
+
+async def seed(db: Database) -> None:
+    async def lead(when: dt.datetime, kind: str = "lead", spam: str | None = None) -> None:
+        await submissions.accept(db, kind=kind, data={"name": "x"}, now=when, spam_reason=spam)
+
+    last, before = MONDAY - dt.timedelta(days=6), MONDAY - dt.timedelta(days=13)
+    await lead(last)
+    await lead(last)
+    await lead(last, spam="honeypot")  # not counted
+    await lead(last, kind="application")
+    await lead(before)
+    async with db.write() as conn:
+        for i in range(5):
+            await votes.record_vote(conn, page="/offices", visitor=f"b{i}", helpful=True, reason=None, comment=None,
+                                    now=before)  # fmt: skip
+            await votes.record_vote(conn, page="/offices", visitor=f"l{i}", helpful=i == 0, reason=None, comment=None,
+                                    now=last)  # fmt: skip
+
+
+def check(settings: Any, clock: FakeClock, workers: int = 1) -> list[bool]:
+    async def go() -> list[bool]:
+        db = Database(settings.database_url)
+        try:
+            return [await Digest(db, settings, Mailer(settings), clock).check() for _ in range(workers)]
+        finally:
+            await db.dispose()
+
+    return run(go())
+
+
+def test_the_digest_goes_out_once_a_week_with_the_figures(make_settings, relay: Relay, clock):
+    settings = make_settings(smtp_url=relay.url, mail_from="frontdesk@prairiepoint.example", digest_to=(MARKETING,))
+
+    async def go() -> None:
+        db = Database(settings.database_url)
+        try:
+            await seed(db)
+        finally:
+            await db.dispose()
+
+    run(go())
+    assert check(settings, clock, workers=2) == [True, False]  # two workers, one digest
+    (sent,) = relay.arrived
+    assert sent.rcpt_tos == [MARKETING] and "2026-11-09 to 2026-11-15" in sent["Subject"]
+    text = sent.message.get_body(("plain",)).get_content()
+    assert "Leads: 2 (the week before: 1, +100%)" in text
+    assert "Applications: 1 (the week before: 0, new)" in text and "Feedback: 0" in text
+    assert "/offices: 100% -> 20% found it helpful" in text
+    assert "<img" not in sent.message.get_body(("html",)).get_content()
+
+    clock.advance(days=2)
+    assert check(settings, clock) == [False]  # the same week: not again, a restart included
+    clock.advance(days=5)  # the next week
+    relay.mode = "451"
+    assert check(settings, clock) == [False]  # refused: given back
+    relay.mode = "ok"
+    assert check(settings, clock) == [True] and len(relay.arrived) == 2
+    assert "2026-11-16 to 2026-11-22" in relay.arrived[-1]["Subject"]
+
+
+def test_no_digest_without_recipients(make_settings, relay, clock):
+    settings = make_settings(smtp_url=relay.url, mail_from="frontdesk@prairiepoint.example")
+    assert check(settings, clock) == [False] and relay.arrived == []
+
+
+def test_weeks_and_changes():
+    assert digest.week_start(dt.datetime(2026, 11, 22, 23, 59, tzinfo=dt.UTC)) == MONDAY
+    assert digest.week_start(MONDAY) == MONDAY
+    assert change(3, 2) == "+50%" and change(1, 2) == "-50%" and change(0, 0) == "no change"
