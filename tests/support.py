@@ -181,7 +181,7 @@ LEAD_FIELDS = {
 }
 
 
-def post_lead(client: Any, *, headers: dict[str, str] | None = None, **overrides: Any) -> Any:
+def post_lead(client: Any, *, headers: dict[str, Any] | None = None, **overrides: Any) -> Any:
     """POST a valid Request Info form (with a fresh token); `name=None` leaves a field out."""
     data: dict[str, Any] = {"_t": token(client), **LEAD_FIELDS, **overrides}
     return client.post("/request-info", data={k: v for k, v in data.items() if v is not None}, headers=headers)

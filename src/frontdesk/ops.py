@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import ipaddress
 import os
 from pathlib import Path
@@ -26,6 +25,7 @@ from starlette.routing import Route
 
 from frontdesk import web
 from frontdesk.delivery import metrics
+from frontdesk.signing import same_signature
 
 NO_STORE = {"Cache-Control": "no-store"}
 # A reverse proxy on the same host makes every visitor look like 127.0.0.1; these headers give it away.
@@ -70,7 +70,7 @@ def is_loopback(host: str) -> bool:
 def metrics_allowed(request: Request, token: str) -> bool:
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        if scheme.lower() == "bearer" and same_signature(given.strip(), token):
             return True
     host = request.client.host if request.client else ""
     return is_loopback(host) and not any(h in request.headers for h in PROXY_HEADERS)

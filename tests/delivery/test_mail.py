@@ -93,6 +93,8 @@ def test_a_lead_notifies_its_office_and_confirms_with_a_reference_once(mail_clie
     assert "FD-" not in shared.text and "no-store" not in shared.headers["cache-control"]
     forged = mail_client.get(r.headers["location"].replace(ref, "FD-AAAA-AAAA"))
     assert "FD-AAAA-AAAA" not in forged.text
+    non_ascii = mail_client.get(f"/request-info/thanks?ref={ref}.²é")
+    assert non_ascii.status_code == 200 and ref not in non_ascii.text
 
     assert drain(mail_settings) >= 2
     assert drain(mail_settings) == 0  # nothing twice

@@ -129,6 +129,17 @@ def test_forged_and_oversized_cookies_never_break_a_page_or_a_form(client, setti
     assert sub.attribution["first_touch"] is None
 
 
+@pytest.mark.parametrize("value", [".\x80", "e30.²", "é.é", "\x00.\x00"])
+def test_a_cookie_with_non_ascii_in_its_signature_is_ignored_not_a_500(client, settings, value):
+    # Found by the fuzz test: compare_digest raises TypeError on non-ASCII str.
+    assert attribution.decode(value, SECRET) is None
+    raw = {"cookie": b"fd_attr=" + value.encode()}
+    assert client.get("/offices", headers=raw).status_code == 200
+    assert post_lead(client, headers=raw).status_code == 303
+    (sub,) = db_rows(settings.database_url, tables.submissions)
+    assert sub.attribution["first_touch"] is None
+
+
 def test_a_forged_cookie_does_not_become_the_first_touch(client, settings):
     client.cookies.set("fd_attr", "eyJmIjp7InMiOiJmb3JnZWQifX0.AAAAAAAAAAAAAAAA")
     response = client.get("/offices?utm_source=real")

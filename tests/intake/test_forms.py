@@ -440,6 +440,8 @@ def test_a_held_resume_is_kept_an_hour_for_its_own_job_only(client, settings, cl
     tampered = held_token[:-2] + ("AA" if not held_token.endswith("AA") else "BB")
     r = apply(client, files={}, resume_token=tampered)
     assert r.status_code == 422 and "We keep a résumé for one hour only" in r.text
+    r = apply(client, files={}, resume_token=held_token.rsplit(".", 1)[0] + ".²é")
+    assert r.status_code == 422 and "We keep a résumé for one hour only" in r.text
     other = client.post(
         "/careers/customer-care-specialist/apply",
         data={"_t": token(client, "/careers/customer-care-specialist/apply"), **TYPED, "resume_token": held_token},

@@ -26,6 +26,7 @@ from frontdesk.clock import Clock
 from frontdesk.db import Database, tables
 from frontdesk.records import uploads
 from frontdesk.settings import Settings
+from frontdesk.signing import same_signature
 
 PATH = "/files/resume/{upload_id}"
 
@@ -42,12 +43,11 @@ def signed_link(settings: Settings, upload_id: str, now: dt.datetime) -> str:
 
 
 def check_link(settings: Settings, upload_id: str, expires: str, sig: str, now: dt.datetime) -> bool:
-    # ASCII digits only ('²'.isdigit() is true, int('²') fails), and the signatures compared as bytes:
-    # compare_digest raises TypeError for non-ASCII str, and whoever holds the link chooses what it says.
+    # ASCII digits only: '²'.isdigit() is true, and int('²') fails.
     if not (expires.isascii() and expires.isdecimal()) or len(expires) > 12:
         return False
     expected = _link_sig(settings, upload_id, int(expires))
-    return hmac.compare_digest(expected.encode(), sig.encode()) and int(expires) >= now.timestamp()
+    return same_signature(sig, expected) and int(expires) >= now.timestamp()
 
 
 class ResumeLinks:

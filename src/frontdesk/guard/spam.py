@@ -41,6 +41,7 @@ from starlette.requests import Request
 from frontdesk.guard.bodies import first
 from frontdesk.guard.ratelimit import client_address, parse_networks
 from frontdesk.settings import Settings
+from frontdesk.signing import same_signature
 
 log = logging.getLogger("frontdesk.spam")
 
@@ -63,11 +64,10 @@ def issue_token(settings: Settings, now: dt.datetime) -> str:
 def token_age(settings: Settings, token: str, now: dt.datetime) -> float | None:
     """Seconds since the token was issued, or None if it is missing or forged."""
     payload, _, sig = token.partition(".")
-    # ASCII digits only ('²'.isdigit() is true), and the signatures compared as bytes: compare_digest refuses
-    # non-ASCII str with a TypeError, and a visitor chooses what this token holds.
+    # ASCII digits only: '²'.isdigit() is true, and int('²') fails.
     if not (payload.isascii() and payload.isdecimal()) or len(payload) > 12:
         return None
-    if not hmac.compare_digest(sig.encode(), _sig(settings.secret_key, payload).encode()):
+    if not same_signature(sig, _sig(settings.secret_key, payload)):
         return None
     return now.timestamp() - int(payload)
 

@@ -37,6 +37,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from frontdesk.signing import same_signature
+
 COOKIE = "fd_attr"
 MAX_AGE = 30 * 86400
 MAX_COOKIE = 900  # bytes of the value; with the name and attributes the header stays under 1 KB
@@ -183,7 +185,7 @@ def decode(value: str, secret: str) -> tuple[dict[str, Any], dict[str, Any]] | N
     if not value or len(value) > MAX_COOKIE or value.count(".") != 1:
         return None
     body, signature = value.split(".")
-    if not hmac.compare_digest(signature, _sign(body, secret)):
+    if not same_signature(signature, _sign(body, secret)):
         return None
     try:
         raw = json.loads(_unb64(body))

@@ -16,6 +16,7 @@ import hmac
 from urllib.parse import quote
 
 from frontdesk.settings import Settings
+from frontdesk.signing import same_signature
 
 PARAM = "ref"
 
@@ -34,4 +35,4 @@ def shown(settings: Settings, value: str | None) -> str | None:
     if not value or len(value) > 64 or "." not in value:
         return None
     ref, mac = value.rsplit(".", 1)
-    return ref if hmac.compare_digest(_mac(settings, ref), mac) else None
+    return ref if same_signature(mac, _mac(settings, ref)) else None

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from frontdesk.records.sniff import ACCEPTED, MAX_BYTES, UploadRejected, detect, size_text, too_large_message
 from frontdesk.settings import Settings
+from frontdesk.signing import same_signature
 from frontdesk.storage import FILE_MODE, private_dir
 
 __all__ = [
@@ -220,7 +221,7 @@ def hold(settings: Settings, data: bytes, filename: str, scope: str, now: dt.dat
 def held(settings: Settings, token: str, scope: str, now: dt.datetime) -> Held | None:
     """The résumé a token holds, if the token is genuine, for this scope, unexpired, and the file is still there."""
     payload, _, sig = token.partition(".")
-    if not payload or len(token) > 1000 or not hmac.compare_digest(_held_sig(settings, payload), sig):
+    if not payload or len(token) > 1000 or not same_signature(sig, _held_sig(settings, payload)):
         return None
     try:
         held_id, signed_scope, name, expires = json.loads(_unb64(payload))
