@@ -25,3 +25,6 @@ def configure_logging(settings: Settings) -> None:
     # python-multipart warns on every malformed body a bot sends, and pikepdf announces itself: noise.
     logging.getLogger("python_multipart").setLevel(logging.ERROR)
     logging.getLogger("pikepdf").setLevel(logging.WARNING)
+    # httpx2 logs every request at INFO with its full URL: a line per delivery, and a webhook URL may carry a token.
+    for name in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -130,3 +130,31 @@ def test_group_commit_isolates_a_failing_job(database_url):
             await db.dispose()
 
     run(go())
+
+
+def test_synchronous_jobs_share_the_group_commit_and_fail_alone(database_url):
+    """write_sync (the outbox's bookkeeping) joins the writer's batch; its error leaves the others' rows."""
+    import asyncio
+
+    def count(conn):
+        return conn.execute(sa.select(sa.func.count()).select_from(tables.submissions)).scalar()
+
+    def bad(conn):
+        conn.execute(tables.submissions.update().values(kind="gone"))
+        raise RuntimeError("boom")
+
+    async def go():
+        db = Database(database_url)
+        try:
+            jobs = [submissions.accept(db, kind="lead", data={"n": i}, now=NOW) for i in range(20)]
+            results = await asyncio.gather(*jobs, db.write_sync(bad), db.write_sync(count), return_exceptions=True)
+            assert isinstance(results[20], RuntimeError)  # its delete rolled back to its savepoint
+            assert isinstance(results[21], int)
+            assert await db.write_sync(count) == 20
+            async with db.read() as conn:
+                kinds = {k for (k,) in await conn.execute(sa.select(tables.submissions.c.kind))}
+            assert kinds == {"lead"}
+        finally:
+            await db.dispose()
+
+    run(go())

@@ -220,9 +220,13 @@ class Routes:
         return ids or [None]
 
 
-async def routes(conn: AsyncConnection) -> Routes:
-    """Read the routing table (one small query; `submissions.accept` shares it across a group commit)."""
-    found = await conn.execute(sa.select(e.c.id, e.c.events).where(e.c.state != "disabled").order_by(e.c.id))
+def routes(conn: sa.Connection) -> Routes:
+    """Read the routing table (one small query; `submissions.accept` shares it across a group commit).
+
+    Synchronous, because the SQLite group commit runs its whole transaction in a worker thread
+    (`db/engine.py`); an async caller uses `await conn.run_sync(routes)`.
+    """
+    found = conn.execute(sa.select(e.c.id, e.c.events).where(e.c.state != "disabled").order_by(e.c.id))
     return Routes(tuple((str(eid), str(events)) for eid, events in found))
 
 

@@ -47,15 +47,15 @@ Extra = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
 Mails = Callable[[str], Sequence[tuple[str, Mapping[str, Any]]]]
 
 
-async def routes_and_wake(conn: AsyncConnection) -> endpoints.Routes:
+def routes_and_wake(conn: sa.Connection) -> endpoints.Routes:
     """The routing table, read in the accepting transaction; on PostgreSQL also a NOTIFY for idle workers.
 
     PostgreSQL sends the notification at COMMIT, so a worker it wakes finds the new rows. Once per
     transaction: the group commit (SQLite) shares it across the batch, where there is no NOTIFY anyway.
     """
     if conn.dialect.name == "postgresql":
-        await conn.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    return await endpoints.routes(conn)
+        conn.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    return endpoints.routes(conn)
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ async def accept(
         async def write(conn: AsyncConnection) -> None:
             await conn.execute(tables.submissions.insert(), submission_row)
             more = await extra(conn, submission_id)
-            await conn.execute(tables.deliveries.insert(), deliveries_for(await routes_and_wake(conn), more))
+            await conn.execute(tables.deliveries.insert(), deliveries_for(await conn.run_sync(routes_and_wake), more))
 
         await db.transact(write)
     return Accepted(submission_id, delivery_id, spam, tuple(written), tuple(row["id"] for row in mail_rows))
