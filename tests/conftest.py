@@ -250,6 +250,8 @@ _FUZZ_COMMON: dict[str, Any] = {
 }
 hypothesis_settings.register_profile("ci", max_examples=700, print_blob=True, **_FUZZ_COMMON)
 hypothesis_settings.register_profile("dev", max_examples=40, **_FUZZ_COMMON)
+# "hunt": a long search before a release, since CI draws new cases each run and once found what 3 runs missed.
+hypothesis_settings.register_profile("hunt", max_examples=6000, print_blob=True, **_FUZZ_COMMON)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

@@ -436,3 +436,42 @@ def test_worker_runs_inside_the_app_and_stops_with_it(make_settings, receiver):
         assert client.get("/healthz").status_code == 200
         assert receiver.wait_for(lambda: app.state.services.outbox.in_flight == 0)
     assert receiver.count(msg_id) == 1
+
+
+def test_the_in_process_worker_gives_way_while_the_site_takes_a_burst_then_catches_up(crm_settings, receiver):
+    """While the group commit is full of submissions, at most YIELD_IN_FLIGHT deliveries per endpoint are out."""
+    from frontdesk.delivery import outbox as outbox_module
+
+    async def go():
+        async with outbox(crm_settings, yield_to_site=True) as worker:
+            for _ in range(30):
+                await accept_lead(worker.db)
+            await worker.refresh(force=True)
+            burst = [True]
+            worker.db.accepting_fast = lambda *a, **k: burst[0]  # type: ignore[method-assign]
+            claims, _ = worker._plan()
+            assert claims and all(n <= outbox_module.YIELD_IN_FLIGHT for n in claims.values())
+            worker.start()
+            most = 0
+            for _ in range(25):  # half a second of looking: never more than the trickle out at once
+                most = max(most, sum(r.busy + r.inbox.qsize() for r in worker.routes.values()))
+                await asyncio.sleep(0.02)
+            assert most <= outbox_module.YIELD_IN_FLIGHT
+            assert 0 < len(receiver.requests) < 30  # deliveries slow down, they do not stop
+            burst[0] = False  # the burst is over: everything goes out
+            await until(lambda: len(receiver.requests) >= 30)
+
+    run(go())
+
+
+def test_a_worker_of_its_own_never_gives_way(crm_settings):
+    async def go():
+        async with outbox(crm_settings) as worker:
+            for _ in range(30):
+                await accept_lead(worker.db)
+            await worker.refresh(force=True)
+            worker.db.accepting_fast = lambda *a, **k: True  # type: ignore[method-assign]
+            claims, _ = worker._plan()
+            assert claims and all(n > 4 for n in claims.values())
+
+    run(go())

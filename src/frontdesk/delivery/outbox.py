@@ -39,6 +39,14 @@ Deliveries are claimed at most two rounds ahead, so a claimed one always reaches
 well inside its lease. Idle workers sleep for the poll interval; on PostgreSQL an accepted
 submission wakes them at once with NOTIFY (`records.submissions.accept`, `Waker`).
 
+The site comes first. Inside `frontdesk serve` the worker shares the site's core, and a healthy CRM
+costs it real work (a signed POST, its answer, the bookkeeping), about a third of a form's own cost.
+So while the site takes a burst of submissions (`db.accepting_fast()`: several in each group commit),
+the in-process worker keeps at most `YIELD_IN_FLIGHT` deliveries per endpoint out at once and claims
+at most every `BATCH_WINDOW`: deliveries slow down, never stop, and catch up when the burst is over,
+while the forms keep the rate they have when the CRM is down. `frontdesk worker`, in a process of its
+own, never yields.
+
 When an endpoint keeps failing, its breaker stops claiming and probes with one delivery
 at a time, so an outage costs neither the receiver nor the site's database a storm of
 doomed attempts. The retry policy itself is in `retries.py`.
@@ -77,6 +85,7 @@ SHUTDOWN_GRACE = 10.0  # seconds to let in-flight POSTs finish before their leas
 # At most ~10 bookkeeping transactions a second unless a full batch is waiting: at a trickle, a
 # transaction per delivery would compete with the site's own writes for the SQLite write lock.
 BATCH_WINDOW = 0.1
+YIELD_IN_FLIGHT = 4  # deliveries per endpoint claimed or in flight while the site takes a burst of forms
 CRASHED = "worker crashed during delivery"
 PRUNE_EVERY = 600.0  # seconds between prunes of delivered deliveries past FRONTDESK_DELIVERY_RETENTION_DAYS
 PRUNE_BATCHES = 20  # at most this many batches of `deliveries.PRUNE_BATCH` per prune, each its own transaction
@@ -151,8 +160,10 @@ class Outbox:
         concurrency: int = DEFAULT_CONCURRENCY,
         owner: str | None = None,
         rng: random.Random | None = None,
+        yield_to_site: bool = False,
     ) -> None:
         self.db = db
+        self.yield_to_site = yield_to_site  # in the site's own process: give way during bursts of forms
         self.settings = settings
         self.client = client  # shared by every endpoint when given; otherwise each gets its own pool
         self.clock = clock
@@ -542,10 +553,15 @@ class Outbox:
         await self._cycle()
         return total
 
+    def _crowded(self) -> bool:
+        """True while this in-process worker should give the site's core to a burst of submissions."""
+        return self.yield_to_site and self.db.accepting_fast()
+
     def _plan(self) -> tuple[dict[str, int], list[str]]:
         """How many more to claim for each endpoint, and what to hand back (claimed ahead, now blocked)."""
         claims: dict[str, int] = {}
         release: list[str] = []
+        crowded = self._crowded()
         for endpoint_id, route in self.routes.items():
             pace = route.pace
             blocked = route.paused or pace.held()
@@ -555,6 +571,8 @@ class Outbox:
             room = self.concurrency + self._prefetch - route.busy - route.inbox.qsize()
             if route.endpoint.rate_limit:  # no more ahead than the limit lets out in a few seconds
                 room = min(room, max(1, int(route.endpoint.rate_limit * 2)) - route.inbox.qsize())
+            if crowded:  # the site takes a burst: a trickle of deliveries meanwhile, not a stop
+                room = min(room, YIELD_IN_FLIGHT - route.busy - route.inbox.qsize())
             chunk = min(self._chunk, max(1, room))
             if pace.breaker_open:  # probe with one delivery at a time
                 room, chunk = (0 if route.busy else 1), 1
@@ -591,7 +609,7 @@ class Outbox:
         while not self._stop.is_set():
             self._wake.clear()
             gap = BATCH_WINDOW - (time.monotonic() - last_cycle)
-            if gap > 0 and not backlog and len(self._finished) < self.concurrency:
+            if gap > 0 and (self._crowded() or (not backlog and len(self._finished) < self.concurrency)):
                 await asyncio.sleep(gap)  # let a few more results join this transaction
             last_cycle = time.monotonic()
             await self._prune_now_and_then()
@@ -662,7 +680,7 @@ def _with_state(ep: Endpoint, state: str) -> Endpoint:
 
 async def start(stack: contextlib.AsyncExitStack, settings: Settings, db: Database, clock: Clock) -> Outbox:
     """Run the worker inside the site's process (FRONTDESK_RUN_WORKER, on by default) for the app's lifespan."""
-    worker = Outbox(db, settings, clock=clock)
+    worker = Outbox(db, settings, clock=clock, yield_to_site=True)
     worker.start()
     stack.push_async_callback(worker.stop)  # runs before the engine is disposed
     return worker
