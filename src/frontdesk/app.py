@@ -185,7 +185,7 @@ def create_app(
         might_land=attribution.might_land,
         https=settings.https,
     )
-    app.edge.on_view = views.count if views is not None else None  # what the edge answers are views too
+    app.edge.on_view = views.count_parsed if views is not None else None  # what the edge answers are views too
     return app
 
 

@@ -185,9 +185,24 @@ def test_a_new_day_rebuilds_the_pages_before_the_edge_serves_again(site, clock):
 def test_page_views_are_counted_for_what_the_edge_answers(site):
     app = site.app_under_test
     seen: list[str] = []
-    app.edge.on_view = lambda path, headers, day: seen.append(path)
+    app.edge.on_view = lambda path, agent, prefetch, day: seen.append((path, agent, prefetch))
     site.get("/offices")
     both(site, scope_for("/offices"))
     etag = dict(both(site, scope_for("/offices"))[0][0]["headers"])[b"etag"]
     both(site, scope_for("/offices", (b"if-none-match", etag)))  # a 304 is not a view
-    assert seen == ["/offices", "/offices"]
+    both(site, scope_for("/offices", (b"sec-purpose", b"prefetch;prerender")))
+    assert seen == [("/offices", b"edge-test", False)] * 2 + [("/offices", b"edge-test", True)]
+
+
+def test_the_edge_counts_people_not_robots_or_prefetches(site):
+    """The edge hands the counter what its own header scan found; the counter decides."""
+    counter = site.app_under_test.state.services.views
+    site.get("/offices")  # filed in the cache
+    counter.drain()
+    browser = (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36")
+    for extra in [(), ((b"purpose", b"prefetch"),), ((b"x-moz", b"prefetch"),)]:
+        edge, _, at_edge = both(site, {**scope_for("/offices"), "headers": [(b"host", b"testserver"), browser, *extra]})
+        assert at_edge and edge[0]["status"] == 200
+    both(site, {**scope_for("/offices"), "headers": [(b"host", b"testserver"), (b"user-agent", b"Googlebot/2.1")]})
+    counted = {path: n for (_, path), n in counter.drain().items()}
+    assert counted == {"/offices": 2}  # one from the edge, one from the full app beside it: the person's GET

@@ -71,7 +71,11 @@ class ViewCounter:
                 agent = value
             elif (name == b"sec-purpose" or name == b"purpose" or name == b"x-moz") and b"prefetch" in value:
                 return False
-        if not self._person(agent):
+        return self.count_parsed(path, agent, False, day)
+
+    def count_parsed(self, path: str, agent: bytes, prefetch: bool, day: dt.date) -> bool:
+        """`count()` for a caller that has scanned the headers already (the edge, whose loop finds both)."""
+        if prefetch or not self._person(agent):
             return False
         key = (day, path)
         counts = self._counts

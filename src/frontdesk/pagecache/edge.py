@@ -19,8 +19,9 @@ Whatever needs per-request work falls through to the full app, unchanged:
 `tests/pagecache/test_edge.py` proves that, for every page of the sitemap and every encoding, the edge and
 the full app send the same status, headers and bytes.
 
-Page views (`on_view`, a view counter's `count(path, headers, day)`) are counted here for the 200s to a GET
-that the edge answers, and in the full app for the rest.
+Page views (`on_view`, a view counter's `count_parsed(path, user_agent, prefetch, day)`) are counted here for
+the 200s to a GET that the edge answers, and in the full app for the rest. The edge's one pass over the
+headers finds the User-Agent and the prefetch hints too, so counting adds no second scan.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ MAX_HEADERS = 24  # a browser sends about a dozen; the guard allows 100
 MAX_HEADER_LINE = 1300  # a long cookie or user agent is fine; the guard allows 8 KiB
 _KNOWN_HOSTS_MAX = 64  # Host values found valid, remembered so that the regex runs once per value
 
-ViewCounter = Callable[[str, list[tuple[bytes, bytes]], dt.date], object]  # (path, headers, day)
+ViewCounter = Callable[[str, bytes, bool, dt.date], object]  # (path, user agent, prefetch, day)
 HostCheck = Callable[[bytes], bool]  # guard.request_shape.valid_host
 LandingCheck = Callable[[bytes, bytes, bytes], bool]  # intake.attribution.might_land(query, referer, host)
 
@@ -79,7 +80,8 @@ class Edge:
         headers = scope["headers"]
         if len(headers) > MAX_HEADERS:
             return False
-        accept = inm = referer = host = b""
+        accept = inm = referer = host = agent = b""
+        prefetch = False
         hosts = 0
         for name, value in headers:
             if len(name) + len(value) > MAX_HEADER_LINE:
@@ -93,6 +95,10 @@ class Edge:
                 hosts += 1
             elif name == b"referer":
                 referer = value
+            elif name == b"user-agent":
+                agent = value
+            elif (name == b"sec-purpose" or name == b"purpose" or name == b"x-moz") and b"prefetch" in value:
+                prefetch = True
         if hosts > 1 or (hosts and host not in self._hosts and not self._known(host)):
             return False
         if scope["method"] == "GET" and self.might_land(scope["query_string"], referer, host):
@@ -103,7 +109,7 @@ class Edge:
         self.hits += 1
         status = await page.answer(send, scope["method"] == "HEAD", now, accept, inm)
         if self.on_view is not None and status == 200 and scope["method"] == "GET":
-            self.on_view(scope["path"], headers, now.date())
+            self.on_view(scope["path"], agent, prefetch, now.date())
         return True
 
     def _known(self, host: bytes) -> bool:
