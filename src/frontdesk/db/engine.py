@@ -56,7 +56,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -105,6 +105,14 @@ def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
     if isinstance(exc, OSError):
         return DatabaseUnavailable("the database cannot be reached")
     return None
+
+
+def _raise_named(exc: Exception) -> NoReturn:
+    """Raise `exc` as `DatabaseBusy` / `DatabaseUnavailable` when it means one, else as it is (a bug)."""
+    found = unavailable(exc)
+    if found is None or found is exc:
+        raise exc
+    raise found from exc
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -287,20 +295,14 @@ class Database:
                 async with conn.begin():
                     yield conn
         except Exception as exc:
-            found = unavailable(exc)
-            if found is None or found is exc:
-                raise
-            raise found from exc
+            _raise_named(exc)
 
     async def transact(self, job: Job) -> Any:
         """Run `job(conn)` (or insert `Inserts` rows) in a write transaction; return once committed."""
         try:
             return await self._transact(job)
         except Exception as exc:
-            found = unavailable(exc)
-            if found is None or found is exc:
-                raise
-            raise found from exc
+            _raise_named(exc)
 
     async def _transact(self, job: Job) -> Any:
         if not self.is_sqlite:
@@ -370,14 +372,8 @@ class Database:
         runs through `run_sync` on an ordinary transaction.
         """
         if not self.is_sqlite:
-            try:
-                async with self.write() as conn:
-                    return await conn.run_sync(fn)
-            except Exception as exc:
-                found = unavailable(exc)
-                if found is None or found is exc:
-                    raise
-                raise found from exc
+            async with self.write() as conn:  # which names a failure as `write()` does
+                return await conn.run_sync(fn)
         result: T = await self.transact(Sync(fn))
         return result
 
