@@ -6,10 +6,13 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -99,3 +102,59 @@ QUICK_HELP = "about a second per case: proves the benchmark runs (CI), asserts n
 
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
+
+
+def serve_app(app: Any, port: int, **options: Any) -> None:
+    """uvicorn as every baseline app runs: loopback, no access log, no proxy headers, no Server header.
+
+    The same options as `frontdesk serve` uses, so a ratio compares the apps and not the servers.
+    """
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        **options,
+    )
+
+
+BENCH_STAFF = (
+    "INSERT INTO staff (email, role, password_hash, failed, lockouts, disabled, created_at)"
+    " VALUES ('bench@staff.example', 'viewer', 'x', 0, 0, 0, ?)"
+)
+
+
+def bulk_load(path: Path, tables: tuple[str, ...], load: Callable[[sqlite3.Connection], None], now: str) -> None:
+    """Fill a migrated SQLite file fast: `load(conn)` runs in one transaction with `tables`' indexes dropped.
+
+    Secondary indexes are dropped during the load and rebuilt after it, which is far faster than keeping
+    them up row by row; the schema ends up exactly as the migrations made it. The file is a throwaway, so
+    it is written without fsync. A viewer account (`bench@staff.example`, created at `now`) is added for
+    the staff pages the benchmarks fetch.
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-262144")
+        marks = ", ".join("?" for _ in tables)
+        indexes = conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({marks}) AND sql IS NOT NULL",
+            tables,
+        ).fetchall()
+        conn.execute("BEGIN")
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        load(conn)
+        conn.execute(BENCH_STAFF, (now,))
+        for _, sql in indexes:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+    finally:
+        conn.close()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sys
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
+
+from common import serve_app
 
 
 async def hello(request: Request) -> PlainTextResponse:
@@ -23,12 +24,4 @@ async def hello(request: Request) -> PlainTextResponse:
 app = Starlette(routes=[Route("/", hello)])
 
 if __name__ == "__main__":
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=int(sys.argv[1]),
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    serve_app(app, int(sys.argv[1]))

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+from common import serve_app
 
 recorded = json.loads(Path(sys.argv[2]).read_text()) if len(sys.argv) > 2 else {"headers": [], "body": ""}
 START = {
@@ -33,13 +33,4 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 if __name__ == "__main__":
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=int(sys.argv[1]),
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        lifespan="off",
-    )
+    serve_app(app, int(sys.argv[1]), lifespan="off")

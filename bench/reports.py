@@ -38,6 +38,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from common import bulk_load  # noqa: E402
 from frontdesk.app import create_app  # noqa: E402
 from frontdesk.db import tables  # noqa: E402
 from frontdesk.db.migrate import migrate  # noqa: E402
@@ -91,46 +92,30 @@ def build(path: Path, submissions: int, views: int, n_paths: int, seed: int = 14
                 if n:
                     yield (day, paths[p], n)
 
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=OFF")  # a throwaway file: build it fast
-    conn.execute("PRAGMA cache_size=-262144")
-    # Secondary indexes are dropped during the load and rebuilt after it, which is far faster than keeping
-    # them up row by row; the schema ends up exactly as the migrations made it.
-    indexes = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('submissions', 'page_views')"
-        " AND sql IS NOT NULL"
-    ).fetchall()
-    conn.execute("BEGIN")
-    for name, _ in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-    conn.executemany(
-        "INSERT INTO submissions (id, kind, created_at, data, spam, first_source, first_medium, first_campaign,"
-        " first_landing, last_source, last_medium, last_campaign, last_landing)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        submission_rows(),
-    )
-    conn.executemany("INSERT INTO page_views (day, path, views) VALUES (?, ?, ?)", view_rows())
-    conn.executemany(
-        "INSERT INTO vote_days (page, day, yes, no) VALUES (?, ?, ?, ?)",
-        (
-            (paths[p], (TODAY - dt.timedelta(days=d)).isoformat(), rnd.randrange(5), rnd.randrange(3))
-            for d in range(DAYS)
-            for p in range(min(n_paths, 100))
-        ),
-    )
-    conn.execute(
-        "INSERT INTO staff (email, role, password_hash, failed, lockouts, disabled, created_at)"
-        " VALUES ('bench@staff.example', 'viewer', 'x', 0, 0, 0, ?)",
-        (NOW.strftime("%Y-%m-%d %H:%M:%S.%f"),),
-    )
-    for _, sql in indexes:
-        conn.execute(sql)
-    conn.execute("COMMIT")
-    conn.execute("ANALYZE")
-    n_subs = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
-    n_views = conn.execute("SELECT sum(views) FROM page_views").fetchone()[0]
-    conn.close()
+    def load(conn: sqlite3.Connection) -> None:
+        conn.executemany(
+            "INSERT INTO submissions (id, kind, created_at, data, spam, first_source, first_medium, first_campaign,"
+            " first_landing, last_source, last_medium, last_campaign, last_landing)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            submission_rows(),
+        )
+        conn.executemany("INSERT INTO page_views (day, path, views) VALUES (?, ?, ?)", view_rows())
+        conn.executemany(
+            "INSERT INTO vote_days (page, day, yes, no) VALUES (?, ?, ?, ?)",
+            (
+                (paths[p], (TODAY - dt.timedelta(days=d)).isoformat(), rnd.randrange(5), rnd.randrange(3))
+                for d in range(DAYS)
+                for p in range(min(n_paths, 100))
+            ),
+        )
+
+    bulk_load(path, ("submissions", "page_views"), load, NOW.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    conn = sqlite3.connect(path)
+    try:
+        n_subs = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+        n_views = conn.execute("SELECT sum(views) FROM page_views").fetchone()[0]
+    finally:
+        conn.close()
     return n_subs, n_views
 
 

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from common import bulk_load  # noqa: E402
 from frontdesk.app import create_app  # noqa: E402
 from frontdesk.db import tables  # noqa: E402
 from frontdesk.db.migrate import migrate  # noqa: E402
@@ -80,38 +81,18 @@ def build(path: Path, votes: int, pages: int, days: int, seed: int = 4) -> None:
                 comment = "A comment." if not helpful and rnd.random() < 0.05 else None
                 yield (names[p], f"visitor-{visitor:08d}", int(helpful), reason, comment, "new", stamp, stamp)
 
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=OFF")  # a throwaway file: build it fast
-    conn.execute("PRAGMA cache_size=-262144")
-    # Secondary indexes are dropped during the load and rebuilt after it from sorted data, which is far
-    # faster than maintaining them row by row; the schema ends up exactly as the migrations made it.
-    indexes = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('votes', 'vote_days')"
-        " AND sql IS NOT NULL"
-    ).fetchall()
-    conn.execute("BEGIN")
-    for name, _ in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-    conn.executemany(
-        "INSERT INTO votes (page, visitor, helpful, reason, comment, triage, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        rows(),
-    )
-    conn.execute(
-        "INSERT INTO vote_days (page, day, yes, no)"
-        " SELECT page, substr(updated_at, 1, 10), sum(helpful), sum(1 - helpful) FROM votes GROUP BY 1, 2"
-    )
-    conn.execute(
-        "INSERT INTO staff (email, role, password_hash, failed, lockouts, disabled, created_at)"
-        " VALUES ('bench@staff.example', 'viewer', 'x', 0, 0, 0, ?)",
-        (NOW.strftime("%Y-%m-%d %H:%M:%S.%f"),),
-    )
-    for _, sql in indexes:
-        conn.execute(sql)
-    conn.execute("COMMIT")
-    conn.execute("ANALYZE")
-    conn.close()
+    def load(conn: sqlite3.Connection) -> None:
+        conn.executemany(
+            "INSERT INTO votes (page, visitor, helpful, reason, comment, triage, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows(),
+        )
+        conn.execute(
+            "INSERT INTO vote_days (page, day, yes, no)"
+            " SELECT page, substr(updated_at, 1, 10), sum(helpful), sum(1 - helpful) FROM votes GROUP BY 1, 2"
+        )
+
+    bulk_load(path, ("votes", "vote_days"), load, NOW.strftime("%Y-%m-%d %H:%M:%S.%f"))
 
 
 def _bisect(cumulative: list[float], x: float) -> int:
