@@ -33,6 +33,7 @@ ACTIONS = {
     "delivery.replay_failed": "Replayed failed deliveries",
     "endpoint.add": "Added a webhook endpoint",
     "endpoint.pause": "Paused an endpoint",
+    "endpoint.disable": "Disabled an endpoint",
     "endpoint.resume": "Resumed an endpoint",
     "endpoint.rotate": "Rotated an endpoint's secret",
     "endpoint.remove": "Removed an endpoint",

@@ -160,6 +160,22 @@ def test_pause_resume_remove_keep_the_history(env, settings, receiver, capsys):
     assert db_rows(settings.database_url, tables.delivery_attempts)  # the attempt log is kept
 
 
+def test_a_disabled_endpoint_gets_no_new_deliveries_until_resumed(env, settings, receiver, capsys):
+    assert main(["endpoints", "add", "crm", receiver.url, "--secret", receiver.secret]) == 0
+    before = accept_each_kind(settings.database_url)
+    assert main(["endpoints", "disable", "crm"]) == 0 and "disabled crm" in capsys.readouterr().out
+    assert main(["endpoints", "list"]) == 0 and "crm: disabled (disabled by hand)" in capsys.readouterr().out
+    during = accept_each_kind(settings.database_url)
+    assert main(["worker", "--once"]) == 0 and not receiver.messages  # neither old nor new go out
+    rows = {r.id: r for r in db_rows(settings.database_url, d)}
+    assert {rows[i].endpoint_id for i in during} == {None}  # made for no endpoint: kept, unrouted
+    assert {rows[i].state for i in [*before, *during]} == {"pending"}
+    assert main(["endpoints", "resume", "crm"]) == 0
+    assert main(["worker", "--once"]) == 0 and set(receiver.messages) == set(before)
+    actions = [r.action for r in db_rows(settings.database_url, tables.audit)]
+    assert "endpoint.disable" in actions and "endpoint.resume" in actions
+
+
 def test_ping_shows_the_answer_at_once(env, settings, receiver, capsys):
     assert main(["endpoints", "add", "crm", receiver.url, "--secret", receiver.secret]) == 0
     assert main(["endpoints", "test", "crm"]) == 0

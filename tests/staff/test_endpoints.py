@@ -58,6 +58,12 @@ def test_add_test_rotate_pause_resume_remove(staff_client, receiver):
     assert endpoint_rows(client)[0].state == "paused"
     client.post("/staff/endpoints/ats/resume")
     assert endpoint_rows(client)[0].state == "active"
+    disabled = client.post("/staff/endpoints/ats/disable")
+    assert disabled.status_code == 303 and disabled.headers["location"].endswith("notice=disabled")
+    assert "new submissions make no deliveries for it" in client.get(disabled.headers["location"]).text
+    assert endpoint_rows(client)[0].state == "disabled"
+    client.post("/staff/endpoints/ats/resume")
+    assert endpoint_rows(client)[0].state == "active"
     assert client.post("/staff/endpoints/ats/remove").status_code == 303
     assert endpoint_rows(client) == []
     assert client.post("/staff/endpoints/ats/test").status_code == 404

@@ -33,7 +33,7 @@ T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("endpoints", help="webhook endpoints: add, list, pause, resume, rotate, remove, test")
+    p = sub.add_parser("endpoints", help="webhook endpoints: add, list, pause, disable, resume, rotate, remove, test")
     p.set_defaults(handler=cmd_list)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     a = actions.add_parser("add", help="add an endpoint (a secret is generated unless given)")
@@ -45,8 +45,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.set_defaults(handler=cmd_add)
     actions.add_parser("list", help="every endpoint, its filter, state and queue").set_defaults(handler=cmd_list)
     for name, help_text in (
-        ("pause", "stop delivering to an endpoint (its deliveries wait)"),
-        ("resume", "deliver again (after a pause by hand or a 410)"),
+        ("pause", "stop delivering to an endpoint (its deliveries are still made, and wait)"),
+        ("disable", "send an endpoint no new events (no deliveries are made for it; waiting ones stay)"),
+        ("resume", "deliver again (after a pause, a disable or a 410)"),
         ("remove", "delete an endpoint; its delivery history is kept, its pending deliveries cancelled"),
         ("test", "send a signed ping now and show the answer"),
     ):
@@ -159,9 +160,7 @@ def cmd_change(args: argparse.Namespace, settings: Settings) -> int:
                 cancelled = await endpoints.remove(conn, name, now=now)
                 outcome = f"removed {name}; its delivery history is kept ({cancelled} pending cancelled)"
             else:
-                state = "paused" if change == "pause" else "active"
-                reason = "paused by hand" if change == "pause" else None
-                if not await endpoints.set_state(conn, name, state, reason=reason, now=now):
+                if not await endpoints.change_state(conn, name, change, now=now):
                     raise CommandError(f"{name} is {found.state} already")
                 outcome = f"{change}d {name}"
             await audit.record(conn, at=now, actor="cli", action=f"endpoint.{change}", target=name)

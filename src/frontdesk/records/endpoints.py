@@ -326,6 +326,22 @@ async def set_state(conn: AsyncConnection, name: str, state: str, *, reason: str
     return True
 
 
+# What staff can do to an endpoint's state, from the CLI and /staff/endpoints alike: (new state, reason).
+# Paused: its deliveries are still made and wait. Disabled: no deliveries are made for it at all (new
+# submissions skip it, `routes`), while those made before wait. Resume makes either active again.
+CHANGES: dict[str, tuple[str, str | None]] = {
+    "pause": ("paused", "paused by hand"),
+    "disable": ("disabled", "disabled by hand"),
+    "resume": ("active", None),
+}
+
+
+async def change_state(conn: AsyncConnection, name: str, change: str, *, now: dt.datetime) -> bool:
+    """Apply a staff change (a key of `CHANGES`); False when the endpoint was in that state already."""
+    state, reason = CHANGES[change]
+    return await set_state(conn, name, state, reason=reason, now=now)
+
+
 def gone_statement(endpoint_id: str, *, reason: str, now: dt.datetime) -> sa.Update:
     """Pause an endpoint that answered 410 Gone (unless staff disabled it meanwhile): the worker's statement."""
     return (

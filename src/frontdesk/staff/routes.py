@@ -66,7 +66,7 @@ routes: list[Route] = [
             methods=POST,
             name=f"staff_endpoint_{action}",
         )
-        for action in ("pause", "resume", "remove")
+        for action in ("pause", "disable", "resume", "remove")
     ),
     staff_route(
         "/staff/endpoints/{name}/rotate", views_endpoints.rotate, role=ADMIN, methods=POST, name="staff_endpoint_rotate"

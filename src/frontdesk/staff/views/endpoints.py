@@ -1,4 +1,5 @@
-"""Webhook endpoints as admins manage them (`/staff/endpoints`): list, add, pause, resume, rotate, remove, test.
+"""Webhook endpoints as admins manage them (`/staff/endpoints`): list, add, pause, disable, resume, rotate,
+remove, test.
 
 The same operations as `frontdesk endpoints` (records/endpoints.py), each in one transaction with its
 audit entry. Bad input re-renders the page with the error beside its field and what was typed kept (422);
@@ -24,6 +25,7 @@ from frontdesk.staff.access import render, user
 
 NOTICES = {
     "paused": "The endpoint is paused: its deliveries wait until it is resumed.",
+    "disabled": "The endpoint is disabled: new submissions make no deliveries for it until it is resumed.",
     "resumed": "The endpoint was resumed; waiting deliveries are due now.",
     "removed": "The endpoint was removed. Its delivery history is kept; what was pending is cancelled.",
 }
@@ -121,7 +123,7 @@ async def _named(request: Request) -> endpoints.Endpoint:
 
 
 async def change(request: Request) -> Response:
-    """Pause, resume or remove (the last path segment says which)."""
+    """Pause, disable, resume or remove (the last path segment says which)."""
     action = request.url.path.rsplit("/", 1)[-1]
     endpoint = await _named(request)
     found = web.services(request)
@@ -133,10 +135,8 @@ async def change(request: Request) -> Response:
             await endpoints.remove(conn, endpoint.name, now=now)
             notice = "removed"
         else:
-            state = "paused" if action == "pause" else "active"
-            reason = "paused by hand" if action == "pause" else None
-            await endpoints.set_state(conn, endpoint.name, state, reason=reason, now=now)
-            notice = "paused" if action == "pause" else "resumed"
+            await endpoints.change_state(conn, endpoint.name, action, now=now)
+            notice = endpoints.CHANGES[action][0] if action != "resume" else "resumed"
         await audit.record(conn, at=now, actor=user(request).email, action=f"endpoint.{action}", target=endpoint.name)
     return RedirectResponse(f"/staff/endpoints?notice={notice}", status_code=303)
 
