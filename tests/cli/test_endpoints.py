@@ -176,6 +176,17 @@ def test_a_disabled_endpoint_gets_no_new_deliveries_until_resumed(env, settings,
     assert "endpoint.disable" in actions and "endpoint.resume" in actions
 
 
+def test_the_mail_endpoint_is_listed_as_email_from_the_smtp_setting(env, settings, relay, capsys):
+    env.setenv("FRONTDESK_SMTP_URL", relay.url)
+    env.setenv("FRONTDESK_MAIL_FROM", "Frontdesk <frontdesk@agency.example>")
+    assert main(["worker", "--once"]) == 0  # the worker makes the `mail` endpoint
+    capsys.readouterr()
+    assert main(["endpoints", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "mail [email, from FRONTDESK_SMTP_URL]: active" in out
+    assert "FRONTDESK_CRM_WEBHOOK_URL" not in out and "secrets" not in out
+
+
 def test_ping_shows_the_answer_at_once(env, settings, receiver, capsys):
     assert main(["endpoints", "add", "crm", receiver.url, "--secret", receiver.secret]) == 0
     assert main(["endpoints", "test", "crm"]) == 0

@@ -117,7 +117,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    from frontdesk.records import deliveries, endpoints
+    from frontdesk.records import deliveries, endpoints, mail
 
     async def listing(db: Database) -> None:
         now = utcnow()
@@ -130,11 +130,16 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             queue = queues.get(ep.name)
             state = ep.state + (f" ({ep.state_reason})" if ep.state_reason else "")
             extra = f", at most {ep.rate_limit:g}/s" if ep.rate_limit else ""
-            source = " [from FRONTDESK_CRM_WEBHOOK_URL]" if ep.source == "env" else ""
+            email = mail.is_mail(ep.id)
+            if email:
+                source = " [email, from FRONTDESK_SMTP_URL]"
+            else:
+                source = " [from FRONTDESK_CRM_WEBHOOK_URL]" if ep.source == "env" else ""
             print(f"{ep.name}{source}: {state}")
             print(f"  url      {ep.url}")
             print(f"  events   {', '.join(ep.events)}{extra}")
-            print(f"  secrets  {len(ep.secrets)} live")
+            if not email:  # email is not signed: there is no secret to count
+                print(f"  secrets  {len(ep.secrets)} live")
             print(f"  pending  {queue.depth if queue else 0}")
 
     run_with_db(settings, listing)
