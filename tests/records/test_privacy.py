@@ -285,3 +285,19 @@ def test_cli_purge_and_erase_print_counts_only(cli_env, database_url, capsys):
     assert frontdesk("purge", "--older-than", "soon") == 2
     assert "not a duration" in capsys.readouterr().err
     assert frontdesk("erase", "not-an-address") == 2
+
+
+def test_purge_removes_resumes_held_past_their_hour_for_applications_nobody_finished(cli_env, capsys):
+    import os
+    import time
+
+    held = cli_env.parent / "held"
+    held.mkdir(parents=True)
+    old, fresh = held / "abandoned", held / "being-corrected"
+    old.write_bytes(b"%PDF-1.7 a resume")
+    fresh.write_bytes(b"%PDF-1.7 another")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    assert frontdesk("purge") == 0
+    assert "1 held resumes" in capsys.readouterr().out
+    assert not old.exists() and fresh.exists()

@@ -12,6 +12,7 @@ asked "did you erase x@y?" can recompute. Nothing printed names a person: only c
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import logging
 from pathlib import Path
@@ -35,10 +36,11 @@ async def purge(
     older_than: dt.timedelta,
     spam_older_than: dt.timedelta,
     uploads_dir: Path,
+    held_dir: Path | None = None,
     dry_run: bool = False,
 ) -> Counts:
-    """Erase delivered submissions past retention, and delete spam past its own retention."""
-    from frontdesk.records import privacy
+    """Erase delivered submissions past retention, delete spam past its own, and held résumés past their hour."""
+    from frontdesk.records import privacy, uploads
 
     if dry_run:
         async with db.read() as conn:
@@ -60,6 +62,8 @@ async def purge(
         if not batch.spam_deleted:
             break
         total.add(batch)
+    if held_dir is not None:
+        total.held_resumes += await asyncio.to_thread(uploads.sweep_held, held_dir)
     log.info("purge: %s", total.summary())
     return total
 
@@ -112,6 +116,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
             older_than=older,
             spam_older_than=spam,
             uploads_dir=settings.uploads_dir,
+            held_dir=settings.held_dir,
             dry_run=args.dry_run,
         )
 

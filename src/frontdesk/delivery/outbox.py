@@ -74,7 +74,7 @@ from frontdesk.db import Database, tables
 from frontdesk.delivery import alerts, crm, digest
 from frontdesk.delivery import mail as smtp
 from frontdesk.delivery.retries import Pace, Step, next_step
-from frontdesk.records import deliveries, endpoints, mail, submissions
+from frontdesk.records import deliveries, endpoints, mail, submissions, uploads
 from frontdesk.records.endpoints import Endpoint
 from frontdesk.settings import Settings
 
@@ -513,6 +513,8 @@ class Outbox:
             self._pruned = time.monotonic()
             try:
                 await self.prune()
+                # Résumés held for an application nobody finished: gone soon after their hour, traffic or not.
+                await asyncio.to_thread(uploads.sweep_held, self.settings.held_dir)
             except Exception:  # pruning is housekeeping: the next round tries again
                 log.exception("pruning delivered deliveries failed")
 

@@ -90,6 +90,7 @@ class Counts:
     vote_comments: int = 0
     comments: int = 0
     spam_deleted: int = 0
+    held_resumes: int = 0  # résumés held past their hour for an application nobody finished
 
     def add(self, other: Counts) -> None:
         for f in fields(self):

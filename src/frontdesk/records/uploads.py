@@ -190,14 +190,21 @@ def _held_sig(settings: Settings, payload: str) -> str:
     return _b64(hmac.new(settings.secret_key.encode(), f"held:{payload}".encode(), hashlib.sha256).digest())
 
 
-def _sweep(folder: Path) -> None:
-    """Remove held files older than the hold (run on every new hold: cheap, and no scheduler needed)."""
+def sweep_held(folder: Path) -> int:
+    """Remove held résumés older than the hold; returns how many went.
+
+    Run on every new hold (cheap), by the delivery worker every few minutes and by `frontdesk purge`, so a
+    résumé from an application nobody finished is gone within minutes of its hour, busy site or not.
+    """
     cutoff = time.time() - HOLD_SECONDS
+    removed = 0
     with contextlib.suppress(OSError):
         for path in folder.iterdir():
             with contextlib.suppress(OSError):
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
+                    removed += 1
+    return removed
 
 
 def hold(settings: Settings, data: bytes, filename: str, scope: str, now: dt.datetime) -> Held:
@@ -207,7 +214,7 @@ def hold(settings: Settings, data: bytes, filename: str, scope: str, now: dt.dat
     inspected again when the held copy is used, like any file before it is stored."""
     folder = settings.held_dir
     private_dir(folder)  # 0700 like the uploads: held résumés are people's data too
-    _sweep(folder)
+    sweep_held(folder)
     held_id = uuid.uuid4().hex
     fd = os.open(folder / held_id, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "wb") as f:
