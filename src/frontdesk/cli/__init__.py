@@ -4,8 +4,9 @@
 - `serve.py`    `serve`, `check`, `migrate`
 - `init.py`     `init DIR`: a new site folder
 - `delivery.py` `worker`, `deliveries`
-- `endpoints.py` `endpoints add|list|pause|resume|rotate|remove|test`
+- `endpoints.py` `endpoints add|list|pause|disable|resume|rotate|remove|test`
 - `staff.py`    `staff add|list|disable|enable|set-password`
+- `tokens.py`   `tokens create|list|revoke`: API tokens for `/api/v1`
 - `privacy.py`  `purge`, `erase`
 - `backup.py`   `backup`, `restore`
 
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Sequence
 
 from frontdesk import __version__
-from frontdesk.cli import backup, delivery, endpoints, init, privacy, serve, staff
+from frontdesk.cli import backup, delivery, endpoints, init, privacy, serve, staff, tokens
 from frontdesk.cli.base import CommandError
 from frontdesk.settings import Settings, SettingsError
 
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="Run and operate a Frontdesk site.")
     parser.add_argument("--version", action="version", version=f"frontdesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (init, serve, delivery, endpoints, staff, privacy, backup):
+    for module in (init, serve, delivery, endpoints, staff, tokens, privacy, backup):
         module.register(sub)
     return parser
 

@@ -21,6 +21,19 @@ from frontdesk.db.tables import Row
 t = tables.api_tokens
 PREFIX = "fd_"
 MAX_TOKEN = 100
+MAX_NAME = 100
+
+
+class TokenNameError(ValueError):
+    """An integration's name that cannot label a token: empty, too long, or with control characters."""
+
+
+def check_name(raw: str) -> str:
+    """The integration's name with its runs of white space made single spaces; `TokenNameError` if unfit."""
+    name = " ".join(raw.split())
+    if not name or len(name) > MAX_NAME or not name.isprintable():
+        raise TokenNameError(f"Name the integration in 1 to {MAX_NAME} characters.")
+    return name
 
 
 def digest(token: str) -> str:

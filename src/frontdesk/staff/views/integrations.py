@@ -16,8 +16,6 @@ from frontdesk.guard.bodies import first, read_form
 from frontdesk.records import api_tokens
 from frontdesk.staff.access import render, user
 
-MAX_NAME = 100
-
 
 async def _page(request: Request, *, created: str | None = None, error: str | None = None, name: str = "") -> Response:
     async with web.services(request).db.read() as conn:
@@ -44,9 +42,11 @@ async def listing(request: Request) -> Response:
 
 async def create(request: Request) -> Response:
     raw = await read_form(request)
-    name = " ".join((first(raw, "name") or "").split())
-    if not name or len(name) > MAX_NAME or not name.isprintable():
-        return await _page(request, error=f"Name the integration in 1 to {MAX_NAME} characters.", name=name[:MAX_NAME])
+    given = first(raw, "name") or ""
+    try:
+        name = api_tokens.check_name(given)
+    except api_tokens.TokenNameError as exc:
+        return await _page(request, error=str(exc), name=" ".join(given.split())[: api_tokens.MAX_NAME])
     services = web.services(request)
     now = services.clock()
     async with services.db.write() as conn:
