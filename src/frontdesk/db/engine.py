@@ -246,7 +246,7 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.lock_timeout = lock_timeout
         self._write_lock = asyncio.Lock()
-        self._queue: asyncio.Queue[tuple[Job, asyncio.Future[Any]]] | None = None
+        self._queue: asyncio.Queue[Queued] | None = None
         self._writer: asyncio.Task[None] | None = None
         # The group commit's synchronous connection to a SQLite file, created on first use.
         self._sync_engine: sa.Engine | None = None
@@ -335,7 +335,7 @@ class Database:
     async def _commit_in_thread(self, batch: list[Queued]) -> list[Outcome]:
         """One transaction for `batch`, run start to COMMIT in a worker thread (one hand-off in all)."""
         async with self._locked():
-            return await asyncio.to_thread(self._in_thread, _run_sync_jobs, batch)
+            return await asyncio.to_thread(self._in_thread, batch)
 
     async def _commit_async(self, plain: list[Queued], others: list[Queued]) -> list[Outcome]:
         """One transaction through aiosqlite, for async jobs (and in-memory SQLite, which has no file to share)."""
@@ -377,7 +377,7 @@ class Database:
         result: T = await self.transact(Sync(fn))
         return result
 
-    def _in_thread(self, fn: Callable[[sa.Connection, list[Queued]], list[Outcome]], batch: list[Queued]) -> Any:
+    def _in_thread(self, batch: list[Queued]) -> list[Outcome]:
         if self._sync_engine is None:  # only ever one thread here at a time: the write lock is held
             url = sa.engine.make_url(self.url).set(drivername="sqlite+pysqlite")
             self._sync_engine = sa.create_engine(
@@ -387,7 +387,7 @@ class Database:
         with self._sync_engine.connect() as conn:
             conn = conn.execution_options(frontdesk_begin="BEGIN IMMEDIATE")
             with conn.begin():
-                return fn(conn, batch)
+                return _run_sync_jobs(conn, batch)
 
     async def ping(self) -> bool:
         try:
