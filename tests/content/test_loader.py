@@ -253,3 +253,18 @@ def test_office_time_zone_and_locale_default_to_the_sites(content_dir):
     _edit(content_dir / "site.yaml", "timezone: America/Chicago", "timezone: America/Denver")
     office = load_content(content_dir).office("sioux-falls-agency")
     assert office.timezone == "America/Denver" and office.locale == "en_US"
+
+
+def test_the_site_time_zone_is_read_alone_and_falls_back_to_utc(content_dir):
+    from frontdesk.content.loader import site_timezone
+
+    assert site_timezone(content_dir) == "America/Chicago"
+    site = content_dir / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8").replace("America/Chicago", "Mars/Olympus"), encoding="utf-8")
+    assert site_timezone(content_dir) == "UTC"  # `frontdesk check` names the mistake; the digest still goes
+    site.write_text("timezone: [unclosed", encoding="utf-8")
+    assert site_timezone(content_dir) == "UTC"
+    site.write_bytes(b"\xff\xfe timezone")
+    assert site_timezone(content_dir) == "UTC"
+    site.unlink()
+    assert site_timezone(content_dir) == "UTC"

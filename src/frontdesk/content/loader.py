@@ -53,6 +53,7 @@ from frontdesk.content.models import (
     Post,
     PostFile,
     SiteFile,
+    check_timezone,
 )
 
 # libyaml's loader, where PyYAML was built with it, parses front matter about ten times faster (start-up with
@@ -190,6 +191,20 @@ def _merge_categories(root: Path, site: SiteFile | None, problems: list[str], di
         known.add(category.slug)
         merged.append(category)
     return site.model_copy(update={"categories": merged})
+
+
+def site_timezone(root: Path) -> str:
+    """The site's IANA time zone from `site.yaml` alone, for a process that loads no content (the worker).
+
+    The weekly digest's week runs in it. A missing or broken `site.yaml` gives "UTC" rather than an error:
+    `frontdesk check` and `serve` report the problem, and the digest should still go out.
+    """
+    try:
+        data = _yaml((Path(root) / "site.yaml").read_text(encoding="utf-8"))
+        zone = data.get("timezone", "UTC") if isinstance(data, dict) else "UTC"
+        return check_timezone(zone) if isinstance(zone, str) else "UTC"
+    except (OSError, UnicodeError, yaml.YAMLError, ValueError):
+        return "UTC"
 
 
 def load_content(root: Path) -> Content:

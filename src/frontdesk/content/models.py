@@ -293,7 +293,8 @@ class SecurityTxt(FileModel):
         return value
 
 
-def _timezone(value: str) -> str:
+def check_timezone(value: str) -> str:
+    """`value` if it names an IANA time zone, else ValueError with a hint."""
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -309,7 +310,7 @@ def _locale(value: str) -> str:
     return value
 
 
-TimeZone = Annotated[str, AfterValidator(_timezone)]
+TimeZone = Annotated[str, AfterValidator(check_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 
 

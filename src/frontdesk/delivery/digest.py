@@ -4,7 +4,8 @@ Checked by the worker with the alerts (once a minute, `outbox._check_alerts`) wh
 email are set. On the first check of a week it claims last week's digest (`records.digest.claim`: once,
 whatever the number of workers, and remembered across restarts), builds it and sends it straight to the
 relay; if the relay refuses it, the claim is given back and the next check tries again. Weeks run Monday
-to Monday in UTC.
+to Monday in the site's time zone, read from `site.yaml` when the worker starts (the standalone worker
+loads no other content), so the digest goes out soon after the agency's own Monday begins.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import email.utils
 import json
 import logging
 import secrets
+import zoneinfo
 
 from markupsafe import escape
 
 from frontdesk.clock import Clock, utcnow
+from frontdesk.content.loader import site_timezone
 from frontdesk.db import Database
 from frontdesk.delivery.mail import Mailer
 from frontdesk.records import digest
@@ -25,7 +28,6 @@ from frontdesk.records.mail import Message
 from frontdesk.settings import Settings
 
 log = logging.getLogger("frontdesk.digest")
-WEEK = dt.timedelta(days=7)
 LABELS = {"lead": "Leads", "application": "Applications", "feedback": "Feedback"}
 
 
@@ -37,41 +39,43 @@ def change(now: int, before: int) -> str:
 
 
 class Digest:
-    def __init__(self, db: Database, settings: Settings, mailer: Mailer, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, mailer: Mailer, clock: Clock = utcnow, timezone: str | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
         self.mailer = mailer
         self.clock = clock
+        self.zone = zoneinfo.ZoneInfo(timezone or site_timezone(settings.content_dir))
 
     async def check(self) -> bool:
         """Send last week's digest if nobody has yet; True if this call sent it."""
         if not self.settings.digest_to:
             return False
         now = self.clock()
-        week = digest.week_start(now) - WEEK  # the last complete week
+        weeks = digest.weeks(now, self.zone)  # the last complete week, and the one before
         async with self.db.write() as conn:
-            if not await digest.claim(conn, week, now=now):
+            if not await digest.claim(conn, weeks.start, now=now):
                 return False
         async with self.db.read() as conn:
-            this = await digest.counts(conn, week, week + WEEK)
-            before = await digest.counts(conn, week - WEEK, week)
-            drops = await digest.helpful_drops(conn, week)
-        if await self._send(week, this, before, drops, now):
+            this = await digest.counts(conn, weeks.start, weeks.end)
+            before = await digest.counts(conn, weeks.before, weeks.start)
+            drops = await digest.helpful_drops(conn, weeks.first_day)
+        if await self._send(weeks, this, before, drops, now):
             return True
         async with self.db.write() as conn:
-            await digest.unclaim(conn, week)
+            await digest.unclaim(conn, weeks.start)
         return False
 
     async def _send(
         self,
-        week: dt.datetime,
+        weeks: digest.Weeks,
         this: dict[str, int],
         before: dict[str, int],
         drops: list[digest.Drop],
         now: dt.datetime,
     ) -> bool:
-        last_day = (week + WEEK - dt.timedelta(days=1)).date()
-        heading = f"Week of {week.date().isoformat()} to {last_day.isoformat()}"
+        heading = f"Week of {weeks.first_day.isoformat()} to {weeks.last_day.isoformat()}"
         lines = [f"{LABELS[k]}: {this[k]} (the week before: {before[k]}, {change(this[k], before[k])})" for k in LABELS]
         if drops:
             falling = [f"{d.page}: {d.before:.0f}% -> {d.after:.0f}% found it helpful" for d in drops]

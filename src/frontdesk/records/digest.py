@@ -1,10 +1,15 @@
 """The weekly digest's figures, and the claim that makes it go out once a week, whatever the workers.
 
-The digest covers one complete week, Monday 00:00 UTC to the next: leads, applications and feedback
-(spam left out) against the week before, and the pages whose "helpful" share fell most. Which week was
-last sent is stored as the `since` of the `alerts` row (`digest`, `weekly`), so the schedule survives
-restarts, and `claim` is a guarded UPDATE (or the row's first INSERT), so with several workers exactly one
-sends each week. Every function takes a connection; the caller owns the transaction.
+The digest covers one complete week, Monday 00:00 to the next in the site's time zone (`site.yaml`
+`timezone`), so an agency in Chicago gets its own Monday-to-Sunday, not one that ends on Sunday at 6 pm.
+Such a week is 167 or 169 hours long when the clocks change, which is why weeks are found from local
+dates (`weeks`), never by subtracting seven days from a moment. It holds leads, applications and feedback
+(spam left out) against the week before, and the pages whose "helpful" share fell most; votes are
+counted per UTC day, so those shares may take in a few hours either side of the week.
+
+Which week was last sent is stored as the `since` of the `alerts` row (`digest`, `weekly`), so the
+schedule survives restarts, and `claim` is a guarded UPDATE (or the row's first INSERT), so with several
+workers exactly one sends each week. Every function takes a connection; the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -25,11 +30,35 @@ a = tables.alerts
 s = tables.submissions
 
 
-def week_start(now: dt.datetime) -> dt.datetime:
-    """Monday 00:00 UTC of the week `now` falls in."""
-    day = now.astimezone(dt.UTC).date()
+# Two claims for weeks this close are the same week seen from two time zones (the site's changed, or an
+# upgrade from UTC weeks): never send it twice. Real weeks start at least 167 hours apart.
+SAME_WEEK = dt.timedelta(days=1)
+
+
+def week_start(now: dt.datetime, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """Monday 00:00 in `zone` of the week `now` falls in, as a UTC moment."""
+    day = now.astimezone(zone).date()
     monday = day - dt.timedelta(days=day.weekday())
-    return dt.datetime.combine(monday, dt.time(), dt.UTC)
+    return dt.datetime.combine(monday, dt.time(), zone).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Weeks:
+    """The last complete week in the site's zone, and the one before it, as UTC moments."""
+
+    before: dt.datetime  # start of the week before
+    start: dt.datetime  # start of the last complete week
+    end: dt.datetime  # its end: the start of the week `now` is in
+    first_day: dt.date  # the local Monday of the last complete week
+    last_day: dt.date  # and its Sunday
+
+
+def weeks(now: dt.datetime, zone: dt.tzinfo = dt.UTC) -> Weeks:
+    end = week_start(now, zone)
+    start = week_start(end - dt.timedelta(hours=1), zone)
+    before = week_start(start - dt.timedelta(hours=1), zone)
+    first = start.astimezone(zone).date()
+    return Weeks(before, start, end, first, first + dt.timedelta(days=6))
 
 
 async def counts(conn: AsyncConnection, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
@@ -48,9 +77,8 @@ class Drop:
     after: float  # and in the week
 
 
-async def helpful_drops(conn: AsyncConnection, start: dt.datetime, limit: int = 5) -> list[Drop]:
-    """The pages whose helpful share fell most from the week before `start` to the week from it."""
-    day = start.date()
+async def helpful_drops(conn: AsyncConnection, day: dt.date, limit: int = 5) -> list[Drop]:
+    """The pages whose helpful share fell most from the week before `day` to the week from it."""
     before = {t.page: t for t in await votes.tallies(conn, day - dt.timedelta(days=7), day - dt.timedelta(days=1))}
     after = await votes.tallies(conn, day, day + dt.timedelta(days=6))
     drops = []
@@ -66,7 +94,7 @@ async def helpful_drops(conn: AsyncConnection, start: dt.datetime, limit: int = 
 async def claim(conn: AsyncConnection, week: dt.datetime, *, now: dt.datetime) -> bool:
     """Take the right to send the digest of the week starting `week`; False if it was sent (or taken)."""
     where = sa.and_(a.c.endpoint_id == KEY[0], a.c.condition == KEY[1])
-    taken = await conn.execute(a.update().where(where, a.c.since < week).values(since=week, sent_at=now))
+    taken = await conn.execute(a.update().where(where, a.c.since < week - SAME_WEEK).values(since=week, sent_at=now))
     if taken.rowcount == 1:
         return True
     if (await conn.execute(sa.select(a.c.since).where(where))).first() is not None:
