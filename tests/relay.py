@@ -6,7 +6,9 @@ It records every message it accepts (envelope and parsed headers). Tests tell it
     relay.stop()         # connection refused from now on (the same port stays reserved for start())
 
 `Relay(tls=(certfile, keyfile))` offers STARTTLS, requires it before MAIL, and takes any AUTH LOGIN/PLAIN
-over it, recording the user name in `relay.logins` (`tls_certificate` makes a self-signed one).
+over it, recording the user name in `relay.logins` (`tls_certificate` makes a self-signed one). With
+`implicit=True` it speaks TLS from the first byte instead (port 465's smtps://), and its `url` says so.
+Each arrival records whether its connection was encrypted (`Arrived.tls`).
 
 Use it through the `relay` fixture (tests/conftest.py).
 """
@@ -34,6 +36,7 @@ class Arrived:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    tls: bool = False  # the connection it came over was encrypted
 
     def __getitem__(self, header: str) -> Any:
         return self.message[header]
@@ -50,7 +53,8 @@ class _Handler:
         raw = envelope.original_content or b""
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
-        self.relay.arrived.append(Arrived(str(envelope.mail_from), list(envelope.rcpt_tos), parsed))
+        encrypted = server.transport is not None and server.transport.get_extra_info("ssl_object") is not None
+        self.relay.arrived.append(Arrived(str(envelope.mail_from), list(envelope.rcpt_tos), parsed, encrypted))
         return "250 OK"
 
 
@@ -66,8 +70,9 @@ def tls_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 class Relay:
-    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None, implicit: bool = False) -> None:
         self.mode = "ok"
+        self.implicit = implicit
         self.arrived: list[Arrived] = []
         self.logins: list[str] = []
         self.tls = tls
@@ -79,7 +84,7 @@ class Relay:
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"{'smtps' if self.implicit else 'smtp'}://127.0.0.1:{self.port}"
 
     def _call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
@@ -87,12 +92,22 @@ class Relay:
     async def _serve(self) -> None:
         handler = _Handler(self)
         options: dict[str, Any] = {}
+        wrapped: ssl.SSLContext | None = None
         if self.tls is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(str(self.tls[0]), str(self.tls[1]))
-            options = {"tls_context": context, "require_starttls": True, "authenticator": self._authenticate}
+            if self.implicit:
+                # The socket is TLS before SMTP starts. aiosmtpd knows only STARTTLS as encryption, so it is
+                # told not to ask for it before AUTH: the whole connection already is encrypted.
+                wrapped = context
+                options = {"authenticator": self._authenticate, "auth_require_tls": False}
+            else:
+                options = {"tls_context": context, "require_starttls": True, "authenticator": self._authenticate}
         self._server = await self._loop.create_server(
-            lambda: SMTP(handler, hostname="relay.test", loop=self._loop, **options), "127.0.0.1", self.port
+            lambda: SMTP(handler, hostname="relay.test", loop=self._loop, **options),
+            "127.0.0.1",
+            self.port,
+            ssl=wrapped,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 

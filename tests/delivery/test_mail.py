@@ -438,5 +438,43 @@ def test_starttls_and_a_login_with_a_relay_that_requires_them(make_settings, tmp
         answer = run(send())
         assert answer.ok, answer.error
         assert tls_relay.logins == ["frontdesk"] and [a["Subject"] for a in tls_relay.arrived] == ["Over TLS"]
+        assert tls_relay.arrived[0].tls
+    finally:
+        tls_relay.close()
+
+
+def test_implicit_tls_from_the_first_byte_and_only_to_a_trusted_relay(make_settings, tmp_path, monkeypatch):
+    """smtps:// (port 465): TLS before any SMTP, so the login and the email are never in the clear.
+
+    A relay whose certificate is not trusted gets neither: the handshake fails before AUTH.
+    """
+    cert, key = tls_certificate(tmp_path)
+    tls_relay = Relay(tls=(cert, key), implicit=True)
+    tls_relay.start()
+    try:
+        settings = make_settings(smtp_url=tls_relay.url.replace("://", "://frontdesk:s3cret@"), mail_from=FROM)
+        assert settings.smtp.implicit_tls
+        message = {"to": ["a@example.com"], "reply_to": None, "subject": "Over smtps", "text": "hi", "html": "",
+                   "date": "Wed, 02 Dec 2026 01:00:00 +0000", "message_id": "<smtps@example.com>"}  # fmt: skip
+
+        async def send() -> Any:
+            answer = await smtp.Mailer(settings).send("msg_smtps", json.dumps(message))
+            await asyncio.sleep(0.2)  # the TLS transport closes in the loop's next turns
+            return answer
+
+        untrusted = run(send())  # the self-signed certificate is not trusted yet
+        assert not untrusted.ok and untrusted.status is None
+        assert tls_relay.logins == [] and tls_relay.arrived == []
+        assert "s3cret" not in (untrusted.error or "") and "smtps://127.0.0.1" in (untrusted.error or "")
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now trusted, as an operator's CA bundle would be
+        answer = run(send())
+        assert answer.ok, answer.error
+        assert tls_relay.logins == ["frontdesk"] and [a["Subject"] for a in tls_relay.arrived] == ["Over smtps"]
+        assert tls_relay.arrived[0].tls
+
+        plain = make_settings(smtp_url=f"smtp://127.0.0.1:{tls_relay.port}", mail_from=FROM)
+        spoken_plainly = run(smtp.Mailer(plain, timeout=3).send("msg_plain", json.dumps(message)))
+        assert not spoken_plainly.ok and len(tls_relay.arrived) == 1  # the port speaks only TLS
     finally:
         tls_relay.close()
