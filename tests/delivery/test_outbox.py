@@ -333,6 +333,90 @@ def test_expired_lease_is_claimed_again_and_live_one_is_not(crm_settings, receiv
     run(go())
 
 
+# -- hosts whose clocks disagree: several hosts share one PostgreSQL database --------------------
+# SQLite lives on the host that writes it (one clock), so these run on PostgreSQL only.
+
+SKEW = dt.timedelta(hours=1)
+ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+async def db_now(db: Database) -> dt.datetime:
+    async with db.read() as conn:
+        return (await conn.execute(sa.select(sa.func.now()))).scalar_one()
+
+
+@ON_POSTGRES
+def test_a_web_host_whose_clock_is_fast_does_not_delay_its_leads(crm_settings, receiver):
+    async def go():
+        async with outbox(crm_settings) as worker:  # this host's clock is right, and the database's is the judge
+            fast = (await accept_lead(worker.db, now=utcnow() + SKEW)).delivery_id  # that host's is an hour fast
+            assert await worker.drain_once() == 1
+            return fast
+
+    assert receiver.count(run(go())) == 1
+
+
+@ON_POSTGRES
+def test_a_worker_whose_clock_is_slow_still_backs_off(crm_settings, receiver):
+    """Its retry is due after the delay by the database's clock, not at once (an hour in the past)."""
+    receiver.script(["500"])
+
+    async def go():
+        settings = crm_settings.with_overrides(retry_schedule=(30,))
+        async with outbox(settings) as worker:
+            worker.clock = lambda: utcnow() - SKEW  # this host's clock is an hour slow
+            msg_id = (await accept_lead(worker.db)).delivery_id
+            assert await worker.drain_once() == 1
+            row = await read(worker.db, deliveries.get, msg_id)
+            wait = row.next_attempt_at - await db_now(worker.db)
+            assert await worker.drain_once() == 0  # not due yet: no hammering of the failing CRM
+            return wait, row
+
+    wait, row = run(go())
+    assert row.state == "pending" and row.attempts == 1
+    assert dt.timedelta(seconds=25) < wait <= dt.timedelta(seconds=33)  # 30 s, with 10% jitter
+    assert len(receiver.requests) == 1
+
+
+@ON_POSTGRES
+def test_a_worker_whose_clock_is_fast_does_not_stall_retries(crm_settings, receiver):
+    receiver.script(["500"])
+
+    async def go():
+        async with outbox(crm_settings.with_overrides(retry_schedule=(0.2,))) as worker:
+            worker.clock = lambda: utcnow() + SKEW  # an hour fast: its own idea of "in 0.2 s" is an hour away
+            msg_id = (await accept_lead(worker.db)).delivery_id
+            worker.start()
+            await until_db(worker.db, state_of(msg_id), "delivered", within=10)
+            return msg_id
+
+    msg_id = run(go())
+    assert [a for i, a in receiver.requests if i == msg_id] == ["500", "ok"]
+
+
+@ON_POSTGRES
+def test_replay_and_release_from_a_fast_staff_host_are_due_at_once(crm_settings, receiver):
+    from frontdesk.records import submissions
+
+    receiver.mode = "fail"
+
+    async def go():
+        async with outbox(crm_settings.with_overrides(retry_schedule=())) as worker:
+            failed = (await accept_lead(worker.db)).delivery_id
+            held = await accept_lead(worker.db, spam_reason="honeypot")
+            assert await worker.drain_once() == 1
+            assert (await read(worker.db, deliveries.get, failed)).state == "failed"
+            receiver.mode = "ok"
+            fast = utcnow() + SKEW  # the staff area runs on a host an hour fast
+            assert await write(worker.db, deliveries.replay, failed, now=fast)
+            assert await write(worker.db, submissions.release_spam, held.submission_id, now=fast)
+            assert await worker.drain_once() == 2
+            return failed, held.delivery_id
+
+    failed, released = run(go())
+    assert receiver.count(failed) == 1 and receiver.count(released) == 1
+
+
 def test_claims_never_overlap(crm_settings):
     async def go():
         async with outbox(crm_settings) as a, outbox(crm_settings) as b:

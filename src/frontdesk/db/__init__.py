@@ -2,6 +2,7 @@
 
 - `engine.py`  `Database`: reads, serialized writes (`BEGIN IMMEDIATE` on SQLite), group commit
 - `tables.py`  the schema as SQLAlchemy Core, with the `UTCDateTime` column type
+- `clock.py`   due times by the database's clock, so hosts whose clocks disagree share one queue
 - `migrate.py` Alembic: apply the scripts in `migrations/`, and a cheap "already current?" check
 """
 

@@ -71,6 +71,7 @@ import sqlalchemy as sa
 
 from frontdesk.clock import Clock, utcnow
 from frontdesk.db import Database, tables
+from frontdesk.db.clock import due_after
 from frontdesk.delivery import alerts, crm, digest
 from frontdesk.delivery import mail as smtp
 from frontdesk.delivery.retries import Pace, Step, next_step
@@ -419,6 +420,12 @@ class Outbox:
                 for r in batch
             ],
         )
+        # A retry's due time by the clock the claim compares it with: on PostgreSQL the database's now
+        # plus the delay, so a host whose clock is slow or fast neither hammers nor stalls (db/clock.py).
+        if self.db_clock:
+            next_at = due_after(sa.bindparam("b_delay", type_=sa.Interval))
+        else:
+            next_at = sa.bindparam("b_next", type_=tables.TS)
         # Guarded by the owner: if our lease expired and another worker took the row, its outcome wins.
         conn.execute(
             d.update()
@@ -427,7 +434,7 @@ class Outbox:
                 state=sa.bindparam("b_state"),
                 # Counted at the claim; a 410 pause does not use up an attempt, so it gives it back.
                 attempts=d.c.attempts + sa.bindparam("b_inc", type_=sa.Integer),
-                next_attempt_at=sa.func.coalesce(sa.bindparam("b_next", type_=tables.TS), d.c.next_attempt_at),
+                next_attempt_at=sa.func.coalesce(next_at, d.c.next_attempt_at),
                 delivered_at=sa.func.coalesce(sa.bindparam("b_delivered", type_=tables.TS), d.c.delivered_at),
                 last_status=sa.bindparam("b_status", type_=sa.Integer),
                 last_error=sa.bindparam("b_error", type_=sa.String),
@@ -439,7 +446,11 @@ class Outbox:
                     "b_id": r.item.id,
                     "b_state": r.step.state,
                     "b_inc": 0 if r.step.counts else -1,
-                    "b_next": r.step.next_attempt_at,
+                    **(
+                        {"b_delay": r.step.next_attempt_at - r.at if r.step.next_attempt_at else None}
+                        if self.db_clock
+                        else {"b_next": r.step.next_attempt_at}
+                    ),
                     "b_delivered": r.at if r.step.state == "delivered" else None,
                     "b_status": r.answer.status,
                     "b_error": r.answer.error,

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import tables
+from frontdesk.db.clock import due_now
 from frontdesk.db.tables import Row
 
 STATES = ("pending", "delivered", "failed", "held", "cancelled")
@@ -86,9 +87,15 @@ async def attempts(conn: AsyncConnection, delivery_id: str) -> list[Row]:
     return list(await conn.execute(sa.select(a).where(a.c.delivery_id == delivery_id).order_by(a.c.at, a.c.id)))
 
 
-def _requeue_values(now: dt.datetime) -> dict[str, Any]:
+def _requeue_values(conn: AsyncConnection, now: dt.datetime) -> dict[str, Any]:
     # A replay starts the retry schedule afresh; the attempt log keeps the history.
-    return {"state": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None, "lease_owner": None}
+    return {
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": due_now(conn, now),
+        "lease_until": None,
+        "lease_owner": None,
+    }
 
 
 async def replay(conn: AsyncConnection, delivery_id: str, *, now: dt.datetime) -> bool:
@@ -96,7 +103,7 @@ async def replay(conn: AsyncConnection, delivery_id: str, *, now: dt.datetime) -
     result = await conn.execute(
         d.update()
         .where(d.c.id == delivery_id, d.c.state.in_(("failed", "delivered")), _not_erased())
-        .values(**_requeue_values(now))
+        .values(**_requeue_values(conn, now))
     )
     return result.rowcount == 1
 
@@ -114,7 +121,7 @@ async def replay_failed(
     condition = sa.and_(d.c.state == "failed", d.c.created_at >= since, _not_erased())
     if until is not None:
         condition = sa.and_(condition, d.c.created_at < until)
-    result = await conn.execute(d.update().where(condition).values(**_requeue_values(now)))
+    result = await conn.execute(d.update().where(condition).values(**_requeue_values(conn, now)))
     return result.rowcount
 
 
@@ -152,7 +159,9 @@ async def resume_endpoint(conn: AsyncConnection, endpoint: str, *, now: dt.datet
         .where(e.c.id.in_(ids))
         .values(state="active", state_reason=None, state_at=now, breaker_failures=0, breaker_until=None)
     )
-    await conn.execute(d.update().where(d.c.endpoint_id.in_(ids), d.c.state == "pending").values(next_attempt_at=now))
+    await conn.execute(
+        d.update().where(d.c.endpoint_id.in_(ids), d.c.state == "pending").values(next_attempt_at=due_now(conn, now))
+    )
     return True
 
 

@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import tables
+from frontdesk.db.clock import due_now
 from frontdesk.db.tables import Row
 
 EVENT_TYPES = ("lead.created", "application.created", "feedback.created", "comment.created")
@@ -321,7 +322,9 @@ async def set_state(conn: AsyncConnection, name: str, state: str, *, reason: str
     await conn.execute(e.update().where(e.c.id == row.id).values(**values))
     if state == "active":
         await conn.execute(
-            d.update().where(d.c.endpoint_id == row.id, d.c.state == "pending").values(next_attempt_at=now)
+            d.update()
+            .where(d.c.endpoint_id == row.id, d.c.state == "pending")
+            .values(next_attempt_at=due_now(conn, now))
         )
     return True
 

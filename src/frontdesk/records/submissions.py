@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.db import Database, Inserts, tables
+from frontdesk.db.clock import due_now, earliest
 from frontdesk.db.tables import Row
 from frontdesk.records import endpoints, mail
 
@@ -47,15 +48,25 @@ Extra = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
 Mails = Callable[[str], Sequence[tuple[str, Mapping[str, Any]]]]
 
 
-def routes_and_wake(conn: sa.Connection) -> endpoints.Routes:
+@dataclass(frozen=True)
+class Reading:
+    """What the accepting transaction reads before it writes the deliveries."""
+
+    routes: endpoints.Routes
+    db_now: dt.datetime | None  # the database's clock (PostgreSQL): new deliveries are due by it (db/clock.py)
+
+
+def routes_and_wake(conn: sa.Connection) -> Reading:
     """The routing table, read in the accepting transaction; on PostgreSQL also a NOTIFY for idle workers.
 
-    PostgreSQL sends the notification at COMMIT, so a worker it wakes finds the new rows. Once per
-    transaction: the group commit (SQLite) shares it across the batch, where there is no NOTIFY anyway.
+    PostgreSQL sends the notification at COMMIT, so a worker it wakes finds the new rows. The same
+    statement reads the database's clock, so a web host whose clock is fast does not make its leads wait.
+    Once per transaction: the group commit (SQLite) shares it across the batch, where there is no NOTIFY.
     """
+    db_now = None
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    return endpoints.routes(conn)
+        db_now = conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, ""), sa.func.now())).one()[1]
+    return Reading(endpoints.routes(conn), db_now)
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,7 @@ async def accept(
 
     event_type = EVENT_TYPES[kind]
 
-    def delivery_rows(more: dict[str, Any] | None, targets: list[str | None]) -> list[dict[str, Any]]:
+    def delivery_rows(more: dict[str, Any] | None, targets: list[str | None], due: dt.datetime) -> list[dict[str, Any]]:
         payload_data: dict[str, Any] = {"id": submission_id, "kind": kind, **data, **(more or {})}
         if consent is not None:
             payload_data["consent"] = consent
@@ -152,7 +163,7 @@ async def accept(
                 "attempts": 0,
                 "payload": payload,
                 "created_at": now,
-                "next_attempt_at": now,
+                "next_attempt_at": due,
             }
             for i, target in enumerate(targets)
         ]
@@ -173,9 +184,12 @@ async def accept(
     ]
     written: list[str] = []  # the delivery ids, known once the rows are made inside the transaction
 
-    def deliveries_for(routing: endpoints.Routes, more: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        rows = delivery_rows(more, routing.targets(event_type))
+    def deliveries_for(reading: Reading, more: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        due = earliest(now, reading.db_now)
+        rows = delivery_rows(more, reading.routes.targets(event_type), due)
         written[:] = [row["id"] for row in rows]
+        for row in mail_rows:
+            row["next_attempt_at"] = due
         return rows + mail_rows
 
     if extra is None:  # rows only: the group commit batches them with every other submission meanwhile
@@ -183,7 +197,7 @@ async def accept(
             Inserts(
                 ((tables.submissions, submission_row),),
                 lookup=routes_and_wake,
-                more=lambda routing: tuple((tables.deliveries, row) for row in deliveries_for(routing)),
+                more=lambda reading: tuple((tables.deliveries, row) for row in deliveries_for(reading)),
             )
         )
     else:
@@ -212,7 +226,7 @@ async def release_spam(conn: AsyncConnection, submission_id: str, *, now: dt.dat
     await conn.execute(
         tables.deliveries.update()
         .where(tables.deliveries.c.submission_id == submission_id, tables.deliveries.c.state == "held")
-        .values(state="pending", next_attempt_at=now)
+        .values(state="pending", next_attempt_at=due_now(conn, now))
     )
     return True
 
