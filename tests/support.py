@@ -546,3 +546,17 @@ def staff_paths(ids: dict[str, str]) -> list[str]:
         "/staff/reports/pages?range=30d",
         "/staff/integrations",
     ]
+
+
+def api_token(client: Any, name: str = "Acme CRM") -> str:
+    """Make an API token as a signed-in admin does at /staff/integrations; returns the token shown once."""
+    response = client.post("/staff/integrations", data={"name": name})
+    assert response.status_code == 200
+    found = re.search(r'<code class="token">(fd_[A-Za-z0-9_-]+)</code>', response.text)
+    assert found is not None
+    return found.group(1)
+
+
+def api_get(client: Any, token: str, query: str = "") -> Any:
+    """GET /api/v1/submissions with the token, as an integration does."""
+    return client.get(f"/api/v1/submissions{query}", headers={"Authorization": f"Bearer {token}"})

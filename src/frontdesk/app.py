@@ -31,7 +31,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from frontdesk import __version__, guard, ops
+from frontdesk import __version__, guard, openapi, ops
 from frontdesk.clock import Clock, utcnow
 from frontdesk.content import Content, load_content
 from frontdesk.content import reload as content_reload
@@ -144,6 +144,7 @@ def create_app(
         *feedback.routes,
         *comment_form.routes,
         Route(schema.SCHEMA_URL, schema.serve, name="webhook_schema"),
+        Route(openapi.OPENAPI_URL, openapi.serve, name="openapi"),
         *staff_routes,
         *staff_api.routes,
         *ResumeLinks(settings, db, clock).routes(),

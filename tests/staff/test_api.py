@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from frontdesk.db import tables
 from frontdesk.records import submissions
+from support import api_get as get
+from support import api_token as make_token
 from support import in_app
 
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)  # the clock fixture's time
@@ -27,16 +29,6 @@ def store(client, n: int, *, kind="lead", start=NOW - dt.timedelta(hours=1), tie
         return ids
 
     return in_app(client, go)
-
-
-def make_token(client, name="Acme CRM") -> str:
-    response = client.post("/staff/integrations", data={"name": name})
-    assert response.status_code == 200
-    return re.search(r'<code class="token">(fd_[A-Za-z0-9_-]+)</code>', response.text).group(1)
-
-
-def get(client, token, query=""):
-    return client.get(f"/api/v1/submissions{query}", headers={"Authorization": f"Bearer {token}"})
 
 
 @pytest.fixture
