@@ -545,6 +545,7 @@ def staff_paths(ids: dict[str, str]) -> list[str]:
         "/staff/reports/sources?range=30d",
         "/staff/reports/pages?range=30d",
         "/staff/integrations",
+        "/staff/account",
     ]
 
 

@@ -52,6 +52,7 @@ ACTIONS = {
     "staff.enable": "Enabled a staff account",
     "staff.set_password": "Set a password",
     "staff.unlock": "Lifted sign-in pauses",
+    "staff.mail": "Chose which emails to get",
     "comment.approve": "Approved a comment",
     "comment.spam": "Marked a comment as spam",
     "comment.delete": "Deleted a comment",

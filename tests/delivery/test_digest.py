@@ -6,12 +6,12 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from frontdesk.db import Database
+from frontdesk.db import Database, tables
 from frontdesk.delivery.digest import Digest, change
 from frontdesk.delivery.mail import Mailer
 from frontdesk.records import digest, submissions, votes
 from relay import Relay
-from support import FakeClock, run
+from support import FakeClock, add_staff, run
 
 MARKETING = "marketing@example.com"
 MONDAY = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)  # the FakeClock's week (it starts on Friday the 20th)
@@ -141,3 +141,25 @@ def test_a_week_claimed_in_utc_is_not_sent_again_in_the_sites_zone(database_url)
             await db.dispose()
 
     assert run(go()) == [True, False, True]
+
+
+def test_a_staff_account_that_asked_for_it_gets_the_digest(make_settings, relay: Relay, clock, client):
+    """No FRONTDESK_DIGEST_TO at all: the account's own choice on /staff/account is enough."""
+    settings = make_settings(smtp_url=relay.url, mail_from="frontdesk@prairiepoint.example")
+    add_staff(client, "marketing@staff.example", "viewer", "x")
+    add_staff(client, "quiet@staff.example", "viewer", "x")
+    assert check(settings, clock) == [False] and relay.arrived == []  # nobody asked: no claim either
+
+    async def opt_in() -> None:
+        db = Database(settings.database_url)
+        try:
+            async with db.write() as conn:
+                st = tables.staff
+                await conn.execute(st.update().where(st.c.email == "marketing@staff.example").values(mail_digest=True))
+        finally:
+            await db.dispose()
+
+    run(opt_in())
+    assert check(settings, clock) == [True]
+    assert relay.arrived[-1].rcpt_tos == ["marketing@staff.example"]
+    assert "2026-11-09 to 2026-11-15" in relay.arrived[-1]["Subject"]  # last week's, though asked for late

@@ -260,6 +260,10 @@ staff = sa.Table(
     sa.Column("locked_until", TS, nullable=True),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", TS, nullable=False),
+    # The emails the person chose on /staff/account: the weekly digest (opt in), delivery alerts (opt out;
+    # they go to admins only, and only when FRONTDESK_ALERT_TO is not set).
+    sa.Column("mail_digest", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("mail_alerts", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 # Failed sign-ins per account and per source (a client address, an IPv6 /64): a guesser is slowed down where

@@ -1,11 +1,12 @@
 """The weekly digest for marketing staff: last week's leads, applications and feedback, and falling pages.
 
-Checked by the worker with the alerts (once a minute, `outbox._check_alerts`) when FRONTDESK_DIGEST_TO and
-email are set. On the first check of a week it claims last week's digest (`records.digest.claim`: once,
-whatever the number of workers, and remembered across restarts), builds it and sends it straight to the
-relay; if the relay refuses it, the claim is given back and the next check tries again. Weeks run Monday
-to Monday in the site's time zone, read from `site.yaml` when the worker starts (the standalone worker
-loads no other content), so the digest goes out soon after the agency's own Monday begins.
+Checked by the worker with the alerts (once a minute, `outbox._check_alerts`) when email is set, for
+FRONTDESK_DIGEST_TO and the staff accounts that asked for it (`records.digest.recipients`). On the first
+check of a week it claims last week's digest (`records.digest.claim`: once, whatever the number of
+workers, and remembered across restarts), builds it and sends it straight to the relay; if the relay
+refuses it, the claim is given back and the next check tries again. Weeks run Monday to Monday in the
+site's time zone, read from `site.yaml` when the worker starts (the standalone worker loads no other
+content), so the digest goes out soon after the agency's own Monday begins.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ class Digest:
 
     async def check(self) -> bool:
         """Send last week's digest if nobody has yet; True if this call sent it."""
-        if not self.settings.digest_to:
-            return False
+        async with self.db.read() as conn:
+            to = await digest.recipients(conn, self.settings.digest_to)
+        if not to:
+            return False  # nobody asked for it: no claim, so the first who does gets last week's
         now = self.clock()
         weeks = digest.weeks(now, self.zone)  # the last complete week, and the one before
         async with self.db.write() as conn:
@@ -61,7 +64,7 @@ class Digest:
             this = await digest.counts(conn, weeks.start, weeks.end)
             before = await digest.counts(conn, weeks.before, weeks.start)
             drops = await digest.helpful_drops(conn, weeks.first_day)
-        if await self._send(weeks, this, before, drops, now):
+        if await self._send(to, weeks, this, before, drops, now):
             return True
         async with self.db.write() as conn:
             await digest.unclaim(conn, weeks.start)
@@ -69,6 +72,7 @@ class Digest:
 
     async def _send(
         self,
+        to: list[str],
         weeks: digest.Weeks,
         this: dict[str, int],
         before: dict[str, int],
@@ -92,7 +96,7 @@ class Digest:
         )
         domain = self.settings.mail_from.rsplit("@", 1)[-1].strip(" >")
         message: Message = {
-            "to": list(self.settings.digest_to),
+            "to": to,
             "reply_to": None,
             "subject": f"[Frontdesk] Weekly digest: {heading.lower()}",
             "date": email.utils.format_datetime(now.astimezone(dt.UTC)),

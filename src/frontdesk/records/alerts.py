@@ -75,9 +75,13 @@ async def remembered(conn: AsyncConnection) -> dict[Key, Row]:
 
 
 async def admin_addresses(conn: AsyncConnection) -> list[str]:
-    """The active admin accounts' addresses (FRONTDESK_ALERT_TO overrides them)."""
+    """The active admin accounts' addresses, but for those who opted out (FRONTDESK_ALERT_TO overrides them)."""
     s = tables.staff
-    query = sa.select(s.c.email).where(s.c.role == "admin", s.c.disabled.is_(False)).order_by(s.c.email)
+    query = (
+        sa.select(s.c.email)
+        .where(s.c.role == "admin", s.c.disabled.is_(False), s.c.mail_alerts.is_(True))
+        .order_by(s.c.email)
+    )
     return list((await conn.execute(query)).scalars())
 
 

@@ -7,7 +7,8 @@ dates (`weeks`), never by subtracting seven days from a moment. It holds leads, 
 (spam left out) against the week before, and the pages whose "helpful" share fell most; votes are
 counted per UTC day, so those shares may take in a few hours either side of the week.
 
-Which week was last sent is stored as the `since` of the `alerts` row (`digest`, `weekly`), so the
+It goes to FRONTDESK_DIGEST_TO and to every staff account that asked for it on `/staff/account`
+(`recipients`). Which week was last sent is stored as the `since` of the `alerts` row (`digest`, `weekly`), so the
 schedule survives restarts, and `claim` is a guarded UPDATE (or the row's first INSERT), so with several
 workers exactly one sends each week. Every function takes a connection; the caller owns the transaction.
 """
@@ -59,6 +60,20 @@ def weeks(now: dt.datetime, zone: dt.tzinfo = dt.UTC) -> Weeks:
     before = week_start(start - dt.timedelta(hours=1), zone)
     first = start.astimezone(zone).date()
     return Weeks(before, start, end, first, first + dt.timedelta(days=6))
+
+
+async def recipients(conn: AsyncConnection, fixed: tuple[str, ...]) -> list[str]:
+    """FRONTDESK_DIGEST_TO's addresses and every active staff account that asked for the digest, once each."""
+    st = tables.staff
+    query = sa.select(st.c.email).where(st.c.mail_digest.is_(True), st.c.disabled.is_(False)).order_by(st.c.email)
+    chosen = list((await conn.execute(query)).scalars())
+    seen: set[str] = set()
+    out: list[str] = []
+    for address in (*fixed, *chosen):
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            out.append(address)
+    return out
 
 
 async def counts(conn: AsyncConnection, start: dt.datetime, end: dt.datetime) -> dict[str, int]:

@@ -111,6 +111,34 @@ async def set_disabled(
     await audit.record(conn, at=now, actor=actor, action=action, target=row.email)
 
 
+@dataclass(frozen=True)
+class MailChoices:
+    """The emails one account gets: the weekly digest (opt in) and, for admins, delivery alerts (opt out)."""
+
+    digest: bool
+    alerts: bool
+
+    def described(self) -> str:
+        return f"digest {'on' if self.digest else 'off'}, alerts {'on' if self.alerts else 'off'}"
+
+
+async def mail_choices(conn: AsyncConnection, staff_id: int) -> MailChoices:
+    row = (await conn.execute(sa.select(s.c.mail_digest, s.c.mail_alerts).where(s.c.id == staff_id))).one()
+    return MailChoices(bool(row.mail_digest), bool(row.mail_alerts))
+
+
+async def set_mail_choices(
+    conn: AsyncConnection, staff_id: int, choices: MailChoices, *, now: dt.datetime, actor: str
+) -> bool:
+    """Store the account's choices with an audit entry; False (and no entry) when nothing changed."""
+    if await mail_choices(conn, staff_id) == choices:
+        return False
+    values = {"mail_digest": choices.digest, "mail_alerts": choices.alerts}
+    await conn.execute(s.update().where(s.c.id == staff_id).values(**values))
+    await audit.record(conn, at=now, actor=actor, action="staff.mail", target=actor, detail=choices.described())
+    return True
+
+
 async def set_password_hash(
     conn: AsyncConnection, email: str, password_hash: str, *, now: dt.datetime, actor: str = "cli"
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from frontdesk.staff.access import staff_route
+from frontdesk.staff.views import account as views_account
 from frontdesk.staff.views import accounts as views_accounts
 from frontdesk.staff.views import audit as views_audit
 from frontdesk.staff.views import comments as views_comments
@@ -82,6 +83,8 @@ routes: list[Route] = [
     staff_route(
         "/staff/spam/{submission_id}/release", views_records.release, role=ADMIN, methods=POST, name="staff_release"
     ),
+    staff_route("/staff/account", views_account.page, name="staff_account"),
+    staff_route("/staff/account", views_account.save, methods=POST, name="staff_account_save"),
     staff_route("/staff/audit", views_audit.audit_log, role=ADMIN, name="staff_audit"),
     staff_route("/staff/accounts", views_accounts.listing, role=ADMIN, name="staff_accounts"),
     staff_route(
