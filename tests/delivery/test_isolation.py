@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -113,6 +114,30 @@ def test_a_message_that_kills_its_worker_is_dead_lettered(make_settings, receive
             assert await worker.claim(10) == []
             row = await read(worker.db, deliveries.get, delivery)
         assert row.state == "failed" and row.last_error == CRASHED and row.attempts == 3
+        assert not receiver.requests
+
+    run(go())
+
+
+def test_a_crashed_last_attempt_is_never_posted_again_while_it_waits_for_the_sweep(make_settings, receiver):
+    """The sweep that dead-letters it runs now and then, not before every claim; the claim skips it meanwhile."""
+    settings = make_settings(
+        crm_webhook_url=receiver.url, crm_webhook_secret=receiver.secret, retry_schedule=(), lease_seconds=5
+    )
+    clock = FakeClock()
+
+    async def go() -> None:
+        async with worker_for(settings, clock=clock) as worker:
+            delivery = (await accept_lead(worker.db, now=clock())).delivery_id
+            assert [c.id for c in await worker.claim(10)] == [delivery]  # its only attempt; the worker "dies"
+            clock.advance(seconds=6)  # the lease ran out
+            worker._next_sweep = clock() + dt.timedelta(minutes=1)  # the sweep is not due yet
+            assert await worker.claim(10) == []  # not posted a second time
+            assert (await read(worker.db, deliveries.get, delivery)).state == "pending"
+            clock.advance(minutes=2)
+            assert await worker.claim(10) == []
+            row = await read(worker.db, deliveries.get, delivery)
+        assert row.state == "failed" and row.last_error == CRASHED and row.attempts == 1
         assert not receiver.requests
 
     run(go())
