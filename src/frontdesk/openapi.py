@@ -29,7 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from frontdesk import __version__
+from frontdesk import __version__, web
 from frontdesk.intake import schema
 from frontdesk.records import deliveries
 from frontdesk.staff import api, filters
@@ -244,16 +244,13 @@ def document() -> dict[str, Any]:
     }
 
 
+@cache
 def text() -> str:
-    return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+    return json.dumps(document(), indent=2, sort_keys=True) + "\n"  # once: the document never changes
 
 
 async def serve(request: Request) -> Response:
-    return Response(
-        text(),
-        media_type="application/vnd.oai.openapi+json",
-        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
-    )
+    return web.published(text(), "application/vnd.oai.openapi+json")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ two visitor-cookie readers, three page-number parsers). Here is the one copy of 
   ties a feedback vote or a pending comment to a browser and to nothing else;
 - `int_param`, `choice_param`: query parameters that are whole numbers in a range or one of a few
   values, or a 400 naming the parameter (never a 500: `'²'.isdigit()` is true, `int('²')` is not);
-- `Page`, `paginate` and `page_of`: one page of a list, and the numbers the pager partial needs.
+- `Page`, `paginate` and `page_of`: one page of a list, and the numbers the pager partial needs;
+- `published(text, media_type)`: a machine-readable document about the site (the event schema, the
+  OpenAPI description), cacheable and readable from any origin.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ T = TypeVar("T")
 
 VISITOR_COOKIE = "fd_vid"
 VISITOR_MAX_AGE = 365 * 86400
+
+
+def published(text: str, media_type: str) -> Response:
+    """A document that describes the site and holds no data: public for an hour, and open to any origin,
+    so an integrator's tools (a code generator, a browser-based API viewer) can fetch it."""
+    headers = {"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"}
+    return Response(text, media_type=media_type, headers=headers)
 
 
 def services(request: Request) -> Services:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from frontdesk import web
 from frontdesk.intake import models
 from frontdesk.records import payloads
 from frontdesk.records.submissions import EVENT_TYPES
@@ -121,16 +122,13 @@ def _envelope(event: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@cache
 def text() -> str:
-    return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+    return json.dumps(document(), indent=2, sort_keys=True) + "\n"  # once: the document never changes
 
 
 async def serve(request: Request) -> Response:
-    return Response(
-        text(),
-        media_type="application/schema+json",
-        headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
-    )
+    return web.published(text(), "application/schema+json")
 
 
 if __name__ == "__main__":
